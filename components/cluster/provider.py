@@ -1,0 +1,26 @@
+"""The Kubernetes provider of a platform stack, always pinned to one declared cluster."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.declaration.platform import KubernetesSettings
+
+
+def byo_cluster_provider(
+    name: str, settings: KubernetesSettings, opts: pulumi.ResourceOptions | None = None
+) -> k8s.Provider:
+    """A provider for a cluster the user already has, reached through its declared context.
+
+    The context is always set, so a run never lands on whichever context happens to be current
+    in the user's kubeconfig.
+    """
+    return k8s.Provider(
+        name,
+        context=settings.context,
+        kubeconfig=settings.kubeconfig,
+        # A cluster that cannot be reached must fail the run, not be dropped from state.
+        delete_unreachable=False,
+        opts=opts,
+    )

@@ -1,0 +1,33 @@
+"""The rules that join a model stack to its platform stack, checked on the platform's outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from components.declaration.loader import NAMESPACE
+from components.declaration.model import ModelDeclaration
+
+
+def platform_link_findings(
+    model: ModelDeclaration, platform_outputs: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    """Problems with the platform a model stack names, judged from that platform's outputs.
+
+    The same rule serves `slipway validate` (outputs derived from the platform's declaration)
+    and the Pulumi program (outputs read through the StackReference), so both say the same.
+    """
+    environment = platform_outputs.get("environment")
+    if environment != model.environment.value:
+        yield (
+            f"{NAMESPACE}:platformStack",
+            f"{model.platform_stack!r} is a {environment!r} platform but this model is "
+            f"{model.environment.value!r}; allowed: a platform stack of the same environment",
+        )
+    teams = [team.get("name") for team in platform_outputs.get("teams") or []]
+    if model.team not in teams:
+        yield (
+            f"{NAMESPACE}:team",
+            f"got {model.team!r}, not a team of {model.platform_stack!r}; "
+            f"allowed: {', '.join(teams) or 'none declared there'}",
+        )

@@ -1,0 +1,1 @@
+"""The model layer: what one team's model gets in one environment."""

@@ -1,0 +1,89 @@
+"""The model stack: joins its platform through a StackReference and builds the model's own resources."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.registry import ContainerRegistry, ContainerRegistryArgs
+from components.declaration.errors import DeclarationError, Problem
+from components.declaration.links import platform_link_findings
+from components.declaration.model import ModelDeclaration
+
+# What a model stack reads from its platform; nothing else crosses the boundary.
+PLATFORM_OUTPUTS = ("environment", "cloud", "teams")
+AWS_PLATFORM_OUTPUTS = ("region", "registryNamespace", "registryKmsKeyArn", "artifactBucket")
+
+
+def platform_stack_name(declared: str) -> str:
+    """The fully qualified name of a platform stack given as 'stack' or 'org/project/stack'."""
+    if "/" in declared:
+        return declared
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{declared}"
+
+
+def build_model(stack: str, declaration: ModelDeclaration, source: str) -> None:
+    """Declare every resource of a model stack.
+
+    The platform's outputs decide what is built (an ECR repository only on AWS), so the
+    building happens after they are read, in Pulumi's asynchronous entrypoint: resources
+    declared there are still known at preview time, unlike resources made inside `apply`.
+    """
+    platform = pulumi.StackReference(
+        f"{stack}-platform", stack_name=platform_stack_name(declaration.platform_stack)
+    )
+
+    async def build() -> pulumi.Inputs:
+        outputs = {
+            name: (await platform.get_output_details(name)).value for name in PLATFORM_OUTPUTS
+        }
+        problems = [
+            Problem(source, path, message)
+            for path, message in platform_link_findings(declaration, outputs)
+        ]
+        if problems:
+            raise DeclarationError(problems)
+        exports: dict[str, pulumi.Input[object]] = {
+            "model": declaration.model.name,
+            "team": declaration.team,
+            "environment": declaration.environment.value,
+            "platformStack": declaration.platform_stack,
+        }
+        if outputs["cloud"] == "aws":
+            exports.update(_build_aws(stack, declaration, platform))
+        return exports
+
+    pulumi.run(build)
+
+
+def _build_aws(
+    stack: str, declaration: ModelDeclaration, platform: pulumi.StackReference
+) -> dict[str, pulumi.Input[object]]:
+    provider = aws.Provider(
+        "aws",
+        region=platform.require_output("region"),
+        default_tags=aws.ProviderDefaultTagsArgs(
+            tags={
+                "slipway:stack": stack,
+                "slipway:environment": declaration.environment.value,
+                "slipway:team": declaration.team,
+                "slipway:model": declaration.model.name,
+            }
+        ),
+    )
+    name = declaration.model.name
+    images = ContainerRegistry(
+        f"{name}-images",
+        ContainerRegistryArgs(
+            repository_name=pulumi.Output.concat(
+                platform.require_output("registryNamespace"), "/", declaration.team, "/", name
+            ),
+            kms_key_arn=platform.require_output("registryKmsKeyArn"),
+        ),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
+    return {
+        "imageRepository": images.repository_url,
+        "artifactBucket": platform.require_output("artifactBucket"),
+        "artifactPrefix": f"{declaration.team}/{name}/",
+    }
