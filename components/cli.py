@@ -116,17 +116,12 @@ def _link_problems(project_dir: Path, stack: str, declaration: ModelDeclaration)
     except DeclarationError:
         return []  # reported against the platform's own file
     if not isinstance(platform, PlatformDeclaration):
-        return [
-            Problem(source, "slipway:platformStack", f"{platform_stack!r} is not a platform stack")
-        ]
+        return [Problem(source, "slipway:platformStack", f"{platform_stack!r} is not a platform stack")]
     outputs = {
         "environment": platform.environment.value,
         "teams": [team.model_dump(by_alias=True) for team in platform.teams],
     }
-    return [
-        Problem(source, path, message)
-        for path, message in platform_link_findings(declaration, outputs)
-    ]
+    return [Problem(source, path, message) for path, message in platform_link_findings(declaration, outputs)]
 
 
 def _describe(declaration: Declaration) -> str:

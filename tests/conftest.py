@@ -14,7 +14,13 @@ from components.offline.engine import Plan, plan_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"
-STACKS = ("platform-dev", "platform-prod", "platform-local", "fraud-detector-dev", "fraud-detector-prod")
+STACKS = (
+    "platform-dev",
+    "platform-prod",
+    "platform-local",
+    "fraud-detector-dev",
+    "fraud-detector-prod",
+)
 
 _plans: dict[str, Plan] = {}
 

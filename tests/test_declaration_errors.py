@@ -51,7 +51,13 @@ def _add_pool(pool: dict[str, Any]) -> Callable[[Config], None]:
     return lambda config: config["slipway:nodePools"].append(pool)
 
 
-GPU_POOL = {"name": "gpu", "kind": "gpu", "instanceTypes": ["g5.xlarge"], "minSize": 0, "maxSize": 2}
+GPU_POOL = {
+    "name": "gpu",
+    "kind": "gpu",
+    "instanceTypes": ["g5.xlarge"],
+    "minSize": 0,
+    "maxSize": 2,
+}
 
 PLATFORM_CASES = [
     pytest.param(
@@ -319,8 +325,7 @@ MODEL_CASES = [
     ),
     pytest.param(
         _set("rollout.steps[0].pause", "5 minutes"),
-        "slipway:rollout.steps[0].pause: got '5 minutes'; allowed: a duration such as '30s', '5m' "
-        "or '1h'",
+        "slipway:rollout.steps[0].pause: got '5 minutes'; allowed: a duration such as '30s', '5m' or '1h'",
         id="bad-duration",
     ),
     pytest.param(
@@ -341,8 +346,7 @@ MODEL_CASES = [
     ),
     pytest.param(
         _set("gates.metrics[1].metric", "roc_auc"),
-        "slipway:gates.metrics[1].metric: metric 'roc_auc' is gated twice; allowed: one gate per "
-        "metric",
+        "slipway:gates.metrics[1].metric: metric 'roc_auc' is gated twice; allowed: one gate per metric",
         id="gate-twice",
     ),
     pytest.param(
@@ -358,8 +362,7 @@ MODEL_CASES = [
     ),
     pytest.param(
         _set("drift.schedule", "hourly"),
-        "slipway:drift.schedule: got 'hourly'; allowed: a five-field cron schedule such as "
-        "'0 */6 * * *'",
+        "slipway:drift.schedule: got 'hourly'; allowed: a five-field cron schedule such as '0 */6 * * *'",
         id="bad-cron",
     ),
     pytest.param(
@@ -381,7 +384,9 @@ MODEL_CASES = [
 ]
 
 
-def _run_validate(scratch_project: Callable[..., Any], stacks: dict[str, Any], capsys: Any) -> tuple[int, list[str]]:
+def _run_validate(
+    scratch_project: Callable[..., Any], stacks: dict[str, Any], capsys: Any
+) -> tuple[int, list[str]]:
     project = scratch_project(stacks)
     code = main(["--project", str(project), "validate", "broken"])
     err = capsys.readouterr().err

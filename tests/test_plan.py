@@ -6,15 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from pulumi.runtime import rpc
 
 from components.cli import main
 from components.offline.engine import engine_config, plan_stack
 from components.offline.render import manifest_filename, write_plan
 from components.offline.values import SECRET, plain
-from pulumi.runtime import rpc
 from tests.conftest import PROJECT_DIR, STACKS, planned, stack_config
 
 RESOURCE_FIELDS = {"urn", "type", "name", "parent", "provider", "dependencies", "inputs"}

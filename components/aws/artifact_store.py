@@ -59,8 +59,7 @@ class ArtifactStore(pulumi.ComponentResource):
         super().__init__("slipway:aws:ArtifactStore", name, None, opts)
         if args.noncurrent_version_expiry_days < 1:
             raise ValueError(
-                "noncurrent version expiry must be at least 1 day, "
-                f"got {args.noncurrent_version_expiry_days}"
+                f"noncurrent version expiry must be at least 1 day, got {args.noncurrent_version_expiry_days}"
             )
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=False, opts=child)

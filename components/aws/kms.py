@@ -55,6 +55,4 @@ class EncryptionKey(pulumi.ComponentResource):
         self.key_arn = key.arn
         self.key_id = key.key_id
         self.alias_name = alias.name
-        self.register_outputs(
-            {"keyArn": self.key_arn, "keyId": self.key_id, "aliasName": self.alias_name}
-        )
+        self.register_outputs({"keyArn": self.key_arn, "keyId": self.key_id, "aliasName": self.alias_name})

@@ -31,7 +31,7 @@ def untagged_expiry_policy(days: int) -> str:
 class ContainerRegistryArgs:
     """Inputs of a ContainerRegistry."""
 
-    repository_name: str
+    repository_name: pulumi.Input[str]
     """The repository's name, such as 'slipway-prod/runtime'; images are pushed by it."""
     kms_key_arn: pulumi.Input[str]
     """The customer-managed key the repository's images are encrypted with."""

@@ -104,5 +104,5 @@ class SecureNamespace(pulumi.ComponentResource):
             ),
             opts=in_namespace,
         )
-        self.namespace = namespace.metadata.apply(lambda metadata: metadata.name)
+        self.namespace = namespace.metadata.apply(lambda metadata: metadata.name or args.namespace)
         self.register_outputs({"namespace": self.namespace})

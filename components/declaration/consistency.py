@@ -10,7 +10,22 @@ from components.declaration.platform import Cloud, PlatformDeclaration, PoolKind
 # Instance families that carry NVIDIA GPUs and run the EKS NVIDIA AMIs. AMD (g4ad) and
 # Inferentia/Trainium families need other device plugins, so they are not GPU pools here.
 NVIDIA_GPU_FAMILIES = frozenset(
-    {"g4dn", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en"}
+    {
+        "g4dn",
+        "g5",
+        "g5g",
+        "g6",
+        "g6e",
+        "g6f",
+        "gr6",
+        "p3",
+        "p3dn",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+    }
 )
 
 Finding = tuple[str, str]
@@ -52,7 +67,10 @@ def platform_findings(declaration: PlatformDeclaration) -> Iterator[Finding]:
     seen_teams: set[str] = set()
     for index, team in enumerate(declaration.teams):
         if team.name in seen_teams:
-            yield f"teams[{index}].name", f"team {team.name!r} is declared twice; names must be unique"
+            yield (
+                f"teams[{index}].name",
+                f"team {team.name!r} is declared twice; names must be unique",
+            )
         seen_teams.add(team.name)
 
 
@@ -77,7 +95,10 @@ def _pool_findings(declaration: PlatformDeclaration) -> Iterator[Finding]:
         if pool.kind is PoolKind.SYSTEM:
             system_pools += 1
             if pool.min_size < 1:
-                yield f"{at}.minSize", "got 0; allowed: 1 or more, cluster add-ons run on the system pool"
+                yield (
+                    f"{at}.minSize",
+                    "got 0; allowed: 1 or more, cluster add-ons run on the system pool",
+                )
         for position, instance_type in enumerate(pool.instance_types):
             family = instance_family(instance_type)
             is_gpu_family = family in NVIDIA_GPU_FAMILIES
@@ -120,7 +141,13 @@ def model_findings(declaration: ModelDeclaration) -> Iterator[Finding]:
     for index, gate in enumerate(declaration.gates.metrics):
         at = f"gates.metrics[{index}]"
         if gate.metric in seen:
-            yield f"{at}.metric", f"metric {gate.metric!r} is gated twice; allowed: one gate per metric"
+            yield (
+                f"{at}.metric",
+                f"metric {gate.metric!r} is gated twice; allowed: one gate per metric",
+            )
         seen.add(gate.metric)
         if (gate.min is None) == (gate.max is None):
-            yield at, "needs exactly one bound; allowed: 'min' (higher is better) or 'max' (lower is better)"
+            yield (
+                at,
+                "needs exactly one bound; allowed: 'min' (higher is better) or 'max' (lower is better)",
+            )

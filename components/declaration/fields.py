@@ -92,7 +92,7 @@ KubernetesVersion = Annotated[
     str,
     _matching(
         r"1\.(29|3[0-5])",
-        "a quoted Kubernetes minor version from \"1.29\" to \"1.35\"",
+        'a quoted Kubernetes minor version from "1.29" to "1.35"',
     ),
 ]
 InstanceType = Annotated[

@@ -78,9 +78,7 @@ def read_stack_config(path: Path, source: str) -> dict[str, Any]:
     if document is None:
         document = {}
     if not isinstance(document, dict):
-        raise DeclarationError(
-            [Problem(source, "(document)", "expected a mapping with a 'config' key")]
-        )
+        raise DeclarationError([Problem(source, "(document)", "expected a mapping with a 'config' key")])
     problems = [
         Problem(source, str(key), f"unknown top-level key; allowed: {', '.join(STACK_FILE_KEYS)}")
         for key in document
@@ -119,8 +117,7 @@ def parse_declaration(config: Mapping[str, Any], source: str) -> Declaration:
                 Problem(
                     source,
                     str(key),
-                    f"only '{NAMESPACE}:<key>' entries are read; allowed: "
-                    f"{', '.join(_allowed_top_level())}",
+                    f"only '{NAMESPACE}:<key>' entries are read; allowed: {', '.join(_allowed_top_level())}",
                 )
             )
             continue
@@ -132,9 +129,7 @@ def parse_declaration(config: Mapping[str, Any], source: str) -> Declaration:
     model_cls = ROLES.get(role) if isinstance(role, str) else None
     if model_cls is None:
         what = "required key is missing" if role is None else f"got {role!r}"
-        raise DeclarationError(
-            [Problem(source, f"{NAMESPACE}:role", f"{what}; allowed: {', '.join(ROLES)}")]
-        )
+        raise DeclarationError([Problem(source, f"{NAMESPACE}:role", f"{what}; allowed: {', '.join(ROLES)}")])
 
     try:
         # JSON mode: strict typing as YAML means it (no "3" for 3), while enums take their values.

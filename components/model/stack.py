@@ -34,12 +34,9 @@ def build_model(stack: str, declaration: ModelDeclaration, source: str) -> None:
     )
 
     async def build() -> pulumi.Inputs:
-        outputs = {
-            name: (await platform.get_output_details(name)).value for name in PLATFORM_OUTPUTS
-        }
+        outputs = {name: (await platform.get_output_details(name)).value for name in PLATFORM_OUTPUTS}
         problems = [
-            Problem(source, path, message)
-            for path, message in platform_link_findings(declaration, outputs)
+            Problem(source, path, message) for path, message in platform_link_findings(declaration, outputs)
         ]
         if problems:
             raise DeclarationError(problems)

@@ -148,8 +148,11 @@ def _run_program(
     settings.ROOT.set(None)
 
     program = project_dir / PROGRAM
+    def run_program() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
     with _importable(project_dir):
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+        _sync_await(run_in_stack(run_program))
 
     return Plan(
         project=project,

@@ -62,9 +62,7 @@ class RecordingMonitor(MockMonitor):
             parent_type = parent.split("::")[2]
             if parent_type != STACK_TYPE:
                 qualified = f"{parent_type}${type_}"
-        return "::".join(
-            [f"urn:pulumi:{settings.get_stack()}", settings.get_project(), qualified, name]
-        )
+        return "::".join([f"urn:pulumi:{settings.get_stack()}", settings.get_project(), qualified, name])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         """Record the registration, then let the mocks answer it."""

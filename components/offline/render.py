@@ -60,9 +60,7 @@ def write_plan(plan: Plan, out_dir: Path) -> tuple[Path, int]:
     """Write plan.json and manifests/ under out_dir, replacing an earlier plan's files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     plan_path = out_dir / "plan.json"
-    plan_path.write_text(
-        json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    plan_path.write_text(json.dumps(plan_document(plan), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     manifests = out_dir / "manifests"
     # Stale manifests from an earlier plan would pass for objects this plan declares.
     shutil.rmtree(manifests, ignore_errors=True)

@@ -1,0 +1,30 @@
+# One target per habit. `make help` lists them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+OUT ?= plans
+
+.PHONY: help setup validate plan test lint typecheck clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+setup: ## create the virtualenv and install Slipway with its dev tools
+	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e ".[dev]"
+
+validate: ## check every stack declaration
+	$(VENV)/bin/slipway validate
+
+plan: ## plan every stack offline into $(OUT)/<stack>/
+	$(VENV)/bin/slipway plan --all --out $(OUT)
+
+test: ## run the whole suite (lint and type checks included)
+	$(PY) -m pytest
+
+lint: ## ruff lint and format check
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+typecheck: ## mypy, strict, on the packages
+	$(PY) -m mypy
+
+clean: ## remove plans and caches
+	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache
