@@ -148,6 +148,7 @@ def _run_program(
     settings.ROOT.set(None)
 
     program = project_dir / PROGRAM
+
     def run_program() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
