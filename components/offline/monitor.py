@@ -71,37 +71,29 @@ class RecordingMonitor(MockMonitor):
             with self._lock:
                 self.stack_urn = response.urn
             return response
-        _ensure_event_loop()
-        registration = Registration(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            parent=request.parent or None,
-            provider=provider_urn(request.provider),
-            custom=bool(request.custom),
-            dependencies=tuple(sorted(set(request.dependencies))),
-            inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
-        )
-        with self._lock:
-            self.registrations.append(registration)
+        self._record(request, response.urn, bool(request.custom), request.object)
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         """Record a read (a StackReference is one), then let the mocks answer it."""
         response = super().ReadResource(request)
+        self._record(request, response.urn, True, request.properties)
+        return response
+
+    def _record(self, request: Any, urn: str, custom: bool, properties: Any) -> None:
+        _ensure_event_loop()
         registration = Registration(
-            urn=response.urn,
+            urn=urn,
             type=request.type,
             name=request.name,
             parent=request.parent or None,
             provider=provider_urn(request.provider),
-            custom=True,
+            custom=custom,
             dependencies=tuple(sorted(set(request.dependencies))),
-            inputs=rpc.deserialize_properties(request.properties, keep_unknowns=True),
+            inputs=rpc.deserialize_properties(properties, keep_unknowns=True),
         )
         with self._lock:
             self.registrations.append(registration)
-        return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         """Keep the root stack's outputs: they are what a StackReference to this stack reads."""
