@@ -177,3 +177,33 @@ def test_plan_runs_with_the_network_unplugged(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "plan.json").read_text())["stack"] == "platform-dev"
+
+
+def test_component_method_calls_are_answered_and_recorded():
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import resource_pb2
+
+    from components.offline.mocks import PlanMocks
+    from components.offline.monitor import RecordingMonitor
+
+    monitor = RecordingMonitor(PlanMocks(region="eu-central-1"))
+    request = resource_pb2.ResourceCallRequest(
+        tok="aws:index/getRegion:getRegion",
+        args=struct_pb2.Struct(),
+        provider="urn:pulumi:s::p::pulumi:providers:aws::aws::id-1",
+    )
+    response = monitor.Call(request)
+    returned = rpc.deserialize_properties(getattr(response, "return"))
+    assert returned["name"] == "eu-central-1"
+    (call,) = monitor.calls
+    assert call.token == "aws:index/getRegion:getRegion"
+    assert call.provider == "urn:pulumi:s::p::pulumi:providers:aws::aws"
+
+
+def test_an_unanswerable_invoke_fails_loudly():
+    from pulumi.runtime.mocks import MockCallArgs
+
+    from components.offline.mocks import PlanError, PlanMocks
+
+    with pytest.raises(PlanError, match="no offline stand-in for function aws:rds/getEngineVersion"):
+        PlanMocks().call(MockCallArgs("aws:rds/getEngineVersion:getEngineVersion", {}, ""))
