@@ -16,7 +16,7 @@ from components.declaration import (
     declared_stacks,
     load_stack,
 )
-from components.declaration.links import platform_link_findings
+from components.declaration.links import link_outputs, platform_link_findings
 from components.offline.mocks import PlanError
 
 EXIT_OK = 0
@@ -92,9 +92,12 @@ def _validate(project_dir: Path, args: argparse.Namespace) -> int:
             declarations[stack] = load_stack(project_dir, stack)
         except DeclarationError as error:
             problems.extend(error.problems)
+    known = declared_stacks(project_dir)
+    # Platforms read only to judge a model's link are cached here, not reported as validated.
+    loaded = dict(declarations)
     for stack, declaration in declarations.items():
         if isinstance(declaration, ModelDeclaration):
-            problems.extend(_link_problems(project_dir, stack, declaration))
+            problems.extend(_link_problems(project_dir, known, loaded, stack, declaration))
     for stack, declaration in declarations.items():
         if not any(problem.source.endswith(f"Pulumi.{stack}.yaml") for problem in problems):
             print(f"ok  stacks/Pulumi.{stack}.yaml ({_describe(declaration)})")
@@ -103,25 +106,31 @@ def _validate(project_dir: Path, args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if problems else EXIT_OK
 
 
-def _link_problems(project_dir: Path, stack: str, declaration: ModelDeclaration) -> list[Problem]:
+def _link_problems(
+    project_dir: Path,
+    known: list[str],
+    loaded: dict[str, Declaration],
+    stack: str,
+    declaration: ModelDeclaration,
+) -> list[Problem]:
     source = f"stacks/Pulumi.{stack}.yaml"
     platform_stack = declaration.platform_stack
     if "/" in platform_stack:
         return []  # a stack of another project: only the program can read it
-    if platform_stack not in declared_stacks(project_dir):
-        known = ", ".join(declared_stacks(project_dir))
-        return [Problem(source, "slipway:platformStack", f"got {platform_stack!r}; allowed: {known}")]
-    try:
-        platform = load_stack(project_dir, platform_stack)
-    except DeclarationError:
-        return []  # reported against the platform's own file
+    if platform_stack not in known:
+        return [
+            Problem(source, "slipway:platformStack", f"got {platform_stack!r}; allowed: {', '.join(known)}")
+        ]
+    platform = loaded.get(platform_stack)
+    if platform is None:
+        try:
+            platform = loaded[platform_stack] = load_stack(project_dir, platform_stack)
+        except DeclarationError:
+            return []  # reported against the platform's own file, or when it is validated
     if not isinstance(platform, PlatformDeclaration):
         return [Problem(source, "slipway:platformStack", f"{platform_stack!r} is not a platform stack")]
-    outputs = {
-        "environment": platform.environment.value,
-        "teams": [team.model_dump(by_alias=True) for team in platform.teams],
-    }
-    return [Problem(source, path, message) for path, message in platform_link_findings(declaration, outputs)]
+    findings = platform_link_findings(declaration, link_outputs(platform))
+    return [Problem(source, path, message) for path, message in findings]
 
 
 def _describe(declaration: Declaration) -> str:

@@ -10,6 +10,7 @@ from components.aws.kms import EncryptionKey, EncryptionKeyArgs
 from components.aws.registry import ContainerRegistry, ContainerRegistryArgs
 from components.cluster.namespace import SecureNamespace, SecureNamespaceArgs
 from components.cluster.provider import byo_cluster_provider
+from components.declaration.links import link_outputs
 from components.declaration.platform import Cloud, PlatformDeclaration
 
 # The namespaces the platform's own services run in; the cluster layer fills them.
@@ -32,11 +33,11 @@ def aws_tags(stack: str, declaration: PlatformDeclaration) -> dict[str, str]:
 
 def build_platform(stack: str, declaration: PlatformDeclaration) -> None:
     """Declare every resource of a platform stack and export what model stacks need."""
-    pulumi.export("environment", declaration.environment.value)
+    for name, value in link_outputs(declaration).items():
+        pulumi.export(name, value)
     pulumi.export("cloud", declaration.cloud.value)
     pulumi.export("clusterName", declaration.cluster.name)
     pulumi.export("kubernetesVersion", declaration.cluster.version)
-    pulumi.export("teams", [team.model_dump(by_alias=True) for team in declaration.teams])
     if declaration.cloud is Cloud.AWS:
         _build_aws(stack, declaration)
     else:

@@ -7,6 +7,15 @@ from typing import Any
 
 from components.declaration.loader import NAMESPACE
 from components.declaration.model import ModelDeclaration
+from components.declaration.platform import PlatformDeclaration
+
+
+def link_outputs(platform: PlatformDeclaration) -> dict[str, Any]:
+    """The platform stack outputs a model stack is judged against, as the platform exports them."""
+    return {
+        "environment": platform.environment.value,
+        "teams": [team.model_dump(by_alias=True) for team in platform.teams],
+    }
 
 
 def platform_link_findings(
