@@ -62,7 +62,8 @@ GPU_POOL = {
 PLATFORM_CASES = [
     pytest.param(
         _set("cluster.versoin", "1.33"),
-        "slipway:cluster.versoin: unknown key; allowed keys: name, version, endpoint, logRetentionDays",
+        "slipway:cluster.versoin: unknown key; allowed keys: name, version, endpoint, "
+        "logRetentionDays, admins",
         id="misspelt-nested-key",
     ),
     pytest.param(
@@ -500,7 +501,7 @@ def test_console_script_exits_2_without_traceback(scratch_project):
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
         f"{SOURCE}: slipway:cluster.versoin: unknown key; allowed keys: name, version, endpoint, "
-        "logRetentionDays"
+        "logRetentionDays, admins"
     ]
 
 

@@ -10,6 +10,7 @@ import sys
 import pytest
 from pulumi.runtime import rpc
 
+from components.aws.kms import KeyPurpose
 from components.cli import main
 from components.offline.engine import engine_config, plan_stack
 from components.offline.render import manifest_filename, write_plan
@@ -144,8 +145,16 @@ def test_plan_cli_prints_tree_counts_and_a_summary(capsys, tmp_path):
     assert code == 0
     assert out[0] == "slipway platform-dev"
     assert "├─ slipway:aws:ArtifactStore slipway-dev-artifacts" in out
-    assert any(line.strip() == "2  aws:kms/key:Key" for line in out)
-    assert out[-2].startswith("plan platform-dev: 14 resources in 4 components")
+    plan = planned("platform-dev")
+    keys = sum(1 for r in plan.registrations if r.type == "aws:kms/key:Key")
+    components = sum(1 for r in plan.registrations if not r.custom)
+    resources = sum(1 for r in plan.registrations if r.custom)
+    assert keys == len(KeyPurpose)
+    assert any(line.strip() == f"{keys}  aws:kms/key:Key" for line in out)
+    assert components == sum(
+        1 for r in plan.registrations if r.type.startswith(("slipway:", "pulumi:pulumi:"))
+    )
+    assert out[-2].startswith(f"plan platform-dev: {resources} resources in {components} components")
     assert (tmp_path / "plan.json").is_file()
 
 

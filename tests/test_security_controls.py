@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs, bucket_policy
+from components.aws.kms import KeyPurpose
 from components.aws.registry import untagged_expiry_policy
 from components.cluster.namespace import PodSecurityLevel, pod_security_labels
 from tests.conftest import planned, resources_of
@@ -39,7 +40,7 @@ def test_untagged_images_expire(aws_plan):
 
 def test_every_kms_key_rotates(aws_plan):
     keys = resources_of(aws_plan, "aws:kms/key:Key")
-    assert len(keys) == 2
+    assert len(keys) == len(KeyPurpose)
     for key in keys:
         assert key["enableKeyRotation"] is True
         assert key["rotationPeriodInDays"] == 365

@@ -4,37 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from components.declaration.instances import NVIDIA_GPU_FAMILIES, architecture, instance_family
 from components.declaration.model import ModelDeclaration
 from components.declaration.platform import Cloud, PlatformDeclaration, PoolKind
 
-# Instance families that carry NVIDIA GPUs and run the EKS NVIDIA AMIs. AMD (g4ad) and
-# Inferentia/Trainium families need other device plugins, so they are not GPU pools here.
-NVIDIA_GPU_FAMILIES = frozenset(
-    {
-        "g4dn",
-        "g5",
-        "g5g",
-        "g6",
-        "g6e",
-        "g6f",
-        "gr6",
-        "p3",
-        "p3dn",
-        "p4d",
-        "p4de",
-        "p5",
-        "p5e",
-        "p5en",
-    }
-)
-
 Finding = tuple[str, str]
 """A key path (without the 'slipway:' prefix) and what is wrong with it."""
-
-
-def instance_family(instance_type: str) -> str:
-    """The family part of an EC2 instance type: 'g5' for 'g5.xlarge'."""
-    return instance_type.split(".", 1)[0]
 
 
 def platform_findings(declaration: PlatformDeclaration) -> Iterator[Finding]:
@@ -52,6 +27,19 @@ def platform_findings(declaration: PlatformDeclaration) -> Iterator[Finding]:
             )
         if declaration.aws is not None:
             yield "aws", "only for cloud 'aws'; remove it or set cloud: aws"
+
+    admins = declaration.cluster.admins
+    if declaration.cloud is Cloud.AWS and not admins:
+        yield (
+            "cluster.admins",
+            "required when cloud is 'aws': the cluster grants its creator nothing; "
+            "allowed: IAM role ARNs such as 'arn:aws:iam::111122223333:role/platform-admin'",
+        )
+    if declaration.cloud is not Cloud.AWS and admins:
+        yield "cluster.admins", "only for cloud 'aws' (EKS access entries); remove it"
+    for index, principal in enumerate(admins):
+        if principal in admins[:index]:
+            yield f"cluster.admins[{index}]", f"{principal!r} is listed twice; list each principal once"
 
     endpoint = declaration.cluster.endpoint
     if endpoint.public and not endpoint.public_cidrs:
@@ -99,6 +87,13 @@ def _pool_findings(declaration: PlatformDeclaration) -> Iterator[Finding]:
                     f"{at}.minSize",
                     "got 0; allowed: 1 or more, cluster add-ons run on the system pool",
                 )
+        architectures = sorted({architecture(instance_type).value for instance_type in pool.instance_types})
+        if len(architectures) > 1:
+            yield (
+                f"{at}.instanceTypes",
+                f"mixes CPU architectures ({', '.join(architectures)}); "
+                "allowed: all Graviton (arm64) or all x86_64 types in one pool",
+            )
         for position, instance_type in enumerate(pool.instance_types):
             family = instance_family(instance_type)
             is_gpu_family = family in NVIDIA_GPU_FAMILIES

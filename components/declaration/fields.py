@@ -136,6 +136,13 @@ PublicCidr = Annotated[
     str,
     _checked(_is_public_cidr, "an IPv4 network of /8 or narrower, such as '203.0.113.0/24'"),
 ]
+IamPrincipalArn = Annotated[
+    str,
+    _matching(
+        r"arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}",
+        "an IAM role or user ARN such as 'arn:aws:iam::111122223333:role/platform-admin'",
+    ),
+]
 LabelValue = Annotated[
     str,
     _matching(

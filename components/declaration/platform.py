@@ -13,6 +13,7 @@ from components.declaration.fields import (
     ContainerImage,
     DnsLabel,
     Environment,
+    IamPrincipalArn,
     InstanceType,
     KubernetesVersion,
     LabelValue,
@@ -92,6 +93,8 @@ class ClusterSettings(Strict):
     version: KubernetesVersion
     endpoint: EndpointAccess = EndpointAccess()
     log_retention_days: Annotated[int, Field(ge=7, le=3653)] = 90
+    admins: Annotated[list[IamPrincipalArn], Field(max_length=20)] = []
+    """IAM principals given cluster admin through EKS access entries; the creator gets none."""
 
 
 class NodePool(Strict):

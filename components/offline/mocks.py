@@ -72,13 +72,14 @@ class PlanMocks(pulumi.runtime.Mocks):
             return None, inputs
         raise PlanError(f"no offline stand-in for resource type {typ} ({name})")
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer the data-source invokes and component calls the program makes."""
         handler = _CALL_HANDLERS.get(args.token)
         if handler is None:
             # An unanswered invoke would quietly return empty fields; fail loudly instead.
             raise PlanError(f"no offline stand-in for function {args.token}")
-        return handler(self, args.args), None
+        # No check failures: the stock monitor iterates this list.
+        return handler(self, args.args), []
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         """An ARN in this plan's account and region."""
@@ -166,6 +167,109 @@ def _kms_alias(mocks: PlanMocks, name: str, inputs: State) -> tuple[str, State]:
     }
 
 
+# The id prefixes EC2 gives each kind of resource, for ids that read like the real ones.
+_EC2_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+}
+
+
+def _ec2(typ: str) -> Callable[[PlanMocks, str, State], tuple[str, State]]:
+    prefix = _EC2_ID_PREFIXES[typ]
+    kind = {"eipalloc": "elastic-ip", "lt": "launch-template"}.get(prefix, typ.split("/")[1].split(":")[0])
+
+    def handler(mocks: PlanMocks, name: str, inputs: State) -> tuple[str, State]:
+        resource_id = f"{prefix}-{digest(typ, name, length=17)}"
+        state = {
+            **inputs,
+            "id": resource_id,
+            "arn": mocks.arn("ec2", f"{kind}/{resource_id}"),
+            "ownerId": ACCOUNT_ID,
+        }
+        if prefix == "eipalloc":
+            state["allocationId"] = resource_id
+            state["publicIp"] = "198.51.100." + str(int(digest(typ, name, length=2), 16) % 250 + 1)
+        if prefix == "lt":
+            state["latestVersion"] = 1
+            state["defaultVersion"] = 1
+        return resource_id, state
+
+    return handler
+
+
+def _iam_role(mocks: PlanMocks, name: str, inputs: State) -> tuple[str, State]:
+    role = str(inputs.get("name") or auto_name(name, "aws:iam/role:Role"))
+    return role, {
+        **inputs,
+        "name": role,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role}",
+        "uniqueId": "AROA" + digest("aws:iam/role:Role", name, length=17).upper(),
+    }
+
+
+def _log_group(mocks: PlanMocks, name: str, inputs: State) -> tuple[str, State]:
+    group = str(inputs.get("name") or auto_name(name, "aws:cloudwatch/logGroup:LogGroup"))
+    return group, {**inputs, "name": group, "arn": mocks.arn("logs", f"log-group:{group}")}
+
+
+def _eks_cluster(mocks: PlanMocks, name: str, inputs: State) -> tuple[str, State]:
+    typ = "aws:eks/cluster:Cluster"
+    cluster = str(inputs.get("name") or auto_name(name, typ))
+    endpoint_id = digest(typ, name, length=32).upper()
+    vpc_config = {
+        **dict(inputs.get("vpcConfig") or {}),
+        "clusterSecurityGroupId": f"sg-{digest(typ, name, 'sg', length=17)}",
+        "vpcId": f"vpc-{digest(typ, name, 'vpc', length=17)}",
+    }
+    return cluster, {
+        **inputs,
+        "name": cluster,
+        "arn": mocks.arn("eks", f"cluster/{cluster}"),
+        "endpoint": f"https://{endpoint_id}.gr7.{mocks.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{mocks.region}.amazonaws.com/id/{endpoint_id}"}]}
+        ],
+        "vpcConfig": vpc_config,
+        "status": "ACTIVE",
+    }
+
+
+def _rds_instance(mocks: PlanMocks, name: str, inputs: State) -> tuple[str, State]:
+    typ = "aws:rds/instance:Instance"
+    identifier = str(inputs.get("identifier") or auto_name(name, typ))
+    address = f"{identifier}.{digest(typ, name, length=12)}.{mocks.region}.rds.amazonaws.com"
+    port = int(inputs.get("port") or 5432)
+    secret = mocks.arn(
+        "secretsmanager", f"secret:rds!db-{stable_uuid(typ, name)}-{digest(typ, name, length=6)}"
+    )
+    return identifier, {
+        **inputs,
+        "identifier": identifier,
+        "arn": mocks.arn("rds", f"db:{identifier}"),
+        "address": address,
+        "endpoint": f"{address}:{port}",
+        "port": port,
+        "masterUserSecrets": [
+            {
+                "secretArn": secret,
+                "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
+                "secretStatus": "active",
+            }
+        ],
+    }
+
+
 def _caller_identity(mocks: PlanMocks, _: State) -> dict[str, Any]:
     return {
         "accountId": ACCOUNT_ID,
@@ -197,6 +301,11 @@ _AWS_HANDLERS: dict[str, Callable[[PlanMocks, str, State], tuple[str, State]]] =
     "aws:ecr/repository:Repository": _repository,
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,
+    "aws:iam/role:Role": _iam_role,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:rds/instance:Instance": _rds_instance,
+    **{typ: _ec2(typ) for typ in _EC2_ID_PREFIXES},
 }
 
 _CALL_HANDLERS: dict[str, Callable[[PlanMocks, State], dict[str, Any]]] = {

@@ -1,0 +1,37 @@
+"""The platform's own services: where each runs and which identity it runs as, in one place.
+
+The cloud layer grants AWS access to these identities and the cluster layer runs the services
+under them, so both read the names from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceIdentity:
+    """A Kubernetes service account, named by its namespace and name."""
+
+    namespace: str
+    service_account: str
+
+
+# The namespaces the platform's own services run in, by role.
+SERVICE_NAMESPACES = {
+    "mlflow": "slipway-mlflow",
+    "argo": "slipway-argo",
+    "rollouts": "slipway-rollouts",
+    "monitoring": "slipway-monitoring",
+}
+
+MLFLOW = ServiceIdentity(SERVICE_NAMESPACES["mlflow"], "mlflow")
+ARGO_SERVER = ServiceIdentity(SERVICE_NAMESPACES["argo"], "argo-server")
+ARGO_CONTROLLER = ServiceIdentity(SERVICE_NAMESPACES["argo"], "argo-workflow-controller")
+# Cluster add-ons that call AWS; their service accounts are fixed by the add-ons.
+VPC_CNI = ServiceIdentity("kube-system", "aws-node")
+EBS_CSI = ServiceIdentity("kube-system", "ebs-csi-controller-sa")
+
+# Where each service keeps its files in the artifact bucket; a role reaches only its prefix.
+MLFLOW_ARTIFACT_PREFIX = "mlflow"
+ARGO_ARTIFACT_PREFIX = "argo"
