@@ -274,6 +274,39 @@ PLATFORM_CASES = [
         id="duplicate-team",
     ),
     pytest.param(
+        _set("cluster.admins", []),
+        "slipway:cluster.admins: required when cloud is 'aws': the cluster grants its creator nothing; "
+        "allowed: IAM role ARNs such as 'arn:aws:iam::111122223333:role/platform-admin'",
+        id="no-cluster-admins",
+    ),
+    pytest.param(
+        _set("cluster.admins", ["arn:aws:iam::111122223333:group/admins"]),
+        "slipway:cluster.admins[0]: got 'arn:aws:iam::111122223333:group/admins'; allowed: an IAM role "
+        "or user ARN such as 'arn:aws:iam::111122223333:role/platform-admin'",
+        id="admin-is-a-group",
+    ),
+    pytest.param(
+        _set(
+            "cluster.admins",
+            ["arn:aws:iam::111122223333:role/slipway-platform-admin"] * 2,
+        ),
+        "slipway:cluster.admins[1]: 'arn:aws:iam::111122223333:role/slipway-platform-admin' is listed "
+        "twice; list each principal once",
+        id="admin-listed-twice",
+    ),
+    pytest.param(
+        _set("nodePools[1].instanceTypes", ["m7i.xlarge", "m7g.xlarge"]),
+        "slipway:nodePools[1].instanceTypes: mixes CPU architectures (arm64, x86_64); allowed: all "
+        "Graviton (arm64) or all x86_64 types in one pool",
+        id="pool-mixes-architectures",
+    ),
+    pytest.param(
+        _add_pool({**GPU_POOL, "instanceTypes": ["inf2.xlarge"]}),
+        "slipway:nodePools[2].instanceTypes[0]: got 'inf2.xlarge', family 'inf2' has no NVIDIA GPU; "
+        "allowed families: g4dn, g5, g5g, g6, g6e, g6f, gr6, p3, p3dn, p4d, p4de, p5, p5e, p5en",
+        id="gpu-pool-inferentia-family",
+    ),
+    pytest.param(
         lambda c: c.update({"aws:region": "eu-west-1"}),
         "aws:region: only 'slipway:<key>' entries are read; allowed: slipway:role, "
         "slipway:environment, slipway:cloud, slipway:aws, slipway:kubernetes, slipway:cluster, "
@@ -507,3 +540,13 @@ def test_console_script_exits_2_without_traceback(scratch_project):
 
 def test_at_least_thirty_bad_declarations_are_covered():
     assert len(PLATFORM_CASES) + len(MODEL_CASES) >= 30
+
+
+def test_cluster_admins_are_refused_on_a_cluster_the_user_brings(scratch_project, capsys):
+    config = copy.deepcopy(stack_config("platform-local"))
+    config["slipway:cluster"]["admins"] = ["arn:aws:iam::111122223333:role/slipway-platform-admin"]
+    code, lines = _run_validate(scratch_project, {"broken": config}, capsys)
+    assert code == 2
+    assert lines == [
+        f"{SOURCE}: slipway:cluster.admins: only for cloud 'aws' (EKS access entries); remove it"
+    ]

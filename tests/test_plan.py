@@ -28,7 +28,8 @@ def test_plan_json_has_the_documented_fields(tmp_path, stack):
     assert document["stack"] == stack
     assert document["resources"], "a stack that creates nothing says nothing"
     for resource in document["resources"]:
-        assert set(resource) == RESOURCE_FIELDS
+        assert set(resource) - {"options"} == RESOURCE_FIELDS
+        assert resource.get("options", {"ignoreChanges": []}), "options appear only when set"
         assert resource["urn"].startswith(f"urn:pulumi:{stack}::slipway::")
     assert (tmp_path / "manifests").is_dir()
 

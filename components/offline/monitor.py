@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi.runtime import rpc, settings
@@ -26,6 +26,8 @@ class Registration:
     custom: bool
     dependencies: tuple[str, ...]
     inputs: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+    """The lifecycle options that differ from the defaults: ignoreChanges, protect and the like."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,20 @@ class MethodCall:
 def provider_urn(reference: str) -> str | None:
     """The URN part of a provider reference ('<urn>::<id>')."""
     return reference.rsplit("::", 1)[0] if reference else None
+
+
+def lifecycle_options(request: Any) -> dict[str, Any]:
+    """The options of a registration that change how the engine treats the resource over time."""
+    options: dict[str, Any] = {}
+    # additionalSecretOutputs is left out: the provider SDKs set it on their own for every instance.
+    for option in ("ignoreChanges", "replaceOnChanges"):
+        values = sorted(getattr(request, option, ()) or ())
+        if values:
+            options[option] = values
+    for flag in ("protect", "deleteBeforeReplace", "retainOnDelete"):
+        if getattr(request, flag, False):
+            options[flag] = True
+    return options
 
 
 class RecordingMonitor(MockMonitor):
@@ -71,7 +87,7 @@ class RecordingMonitor(MockMonitor):
             with self._lock:
                 self.stack_urn = response.urn
             return response
-        self._record(request, response.urn, bool(request.custom), request.object)
+        self._record(request, response.urn, bool(request.custom), request.object, lifecycle_options(request))
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
@@ -80,7 +96,9 @@ class RecordingMonitor(MockMonitor):
         self._record(request, response.urn, True, request.properties)
         return response
 
-    def _record(self, request: Any, urn: str, custom: bool, properties: Any) -> None:
+    def _record(
+        self, request: Any, urn: str, custom: bool, properties: Any, options: dict[str, Any] | None = None
+    ) -> None:
         _ensure_event_loop()
         registration = Registration(
             urn=urn,
@@ -91,6 +109,7 @@ class RecordingMonitor(MockMonitor):
             custom=custom,
             dependencies=tuple(sorted(set(request.dependencies))),
             inputs=rpc.deserialize_properties(properties, keep_unknowns=True),
+            options=options or {},
         )
         with self._lock:
             self.registrations.append(registration)

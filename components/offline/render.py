@@ -33,6 +33,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                 "provider": r.provider,
                 "dependencies": list(r.dependencies),
                 "inputs": plain(r.inputs),
+                **({"options": r.options} if r.options else {}),
             }
             for r in plan.registrations
         ],
