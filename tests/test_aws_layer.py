@@ -405,6 +405,38 @@ def test_declared_multi_az_overrides_the_environment_default(replan):
     assert database["deletionProtection"] is False
 
 
+def test_dev_is_cheaper_than_prod_but_exactly_as_locked_down():
+    dev, prod = planned("platform-dev"), planned("platform-prod")
+
+    def controls(plan: Plan) -> dict[str, Any]:
+        cluster = only(plan, "aws:eks/cluster:Cluster")
+        database = only(plan, "aws:rds/instance:Instance")
+        templates = resources_of(plan, "aws:ec2/launchTemplate:LaunchTemplate")
+        return {
+            "endpoint": {k: v for k, v in cluster["vpcConfig"].items() if k != "subnetIds"},
+            "access": cluster["accessConfig"],
+            "logs": cluster["enabledClusterLogTypes"],
+            "secrets": cluster["encryptionConfig"]["resources"],
+            "metadata": [t["metadataOptions"] for t in templates][0],
+            "volumes": {t["blockDeviceMappings"][0]["ebs"]["encrypted"] for t in templates},
+            "database": {
+                k: database[k]
+                for k in (
+                    "publiclyAccessible",
+                    "storageEncrypted",
+                    "manageMasterUserPassword",
+                    "caCertIdentifier",
+                )
+            },
+            "flow": only(plan, "aws:ec2/flowLog:FlowLog")["trafficType"],
+        }
+
+    assert controls(dev) == controls(prod)
+    cheaper = ("aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip")
+    for typ in cheaper:
+        assert len(resources_of(dev, typ)) < len(resources_of(prod, typ))
+
+
 # Identity
 
 

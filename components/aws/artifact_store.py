@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+from components.aws.policy import document
 
 # Multipart uploads abandoned by a crashed pipeline step cost storage and are never read.
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -33,7 +34,7 @@ def bucket_policy(bucket_arn: str) -> str:
             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
         },
     ]
-    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+    return document(statements)
 
 
 @dataclass(frozen=True)
