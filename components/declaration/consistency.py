@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from components.declaration.instances import NVIDIA_GPU_FAMILIES, architecture, instance_family
 from components.declaration.model import ModelDeclaration
-from components.declaration.platform import Cloud, PlatformDeclaration, PoolKind
+from components.declaration.platform import ArgoAuthMode, Cloud, PlatformDeclaration, PoolKind
 
 Finding = tuple[str, str]
 """A key path (without the 'slipway:' prefix) and what is wrong with it."""
@@ -49,6 +49,15 @@ def platform_findings(declaration: PlatformDeclaration) -> Iterator[Finding]:
         )
     if not endpoint.public and endpoint.public_cidrs:
         yield "cluster.endpoint.publicCidrs", "only used when public is true; remove it"
+
+    argo = declaration.argo
+    if argo.server_auth_mode is ArgoAuthMode.SSO and argo.sso is None:
+        yield (
+            "argo.sso",
+            "required when serverAuthMode is 'sso'; allowed: a mapping with issuer and redirectUrl",
+        )
+    if argo.server_auth_mode is not ArgoAuthMode.SSO and argo.sso is not None:
+        yield "argo.sso", "only used when serverAuthMode is 'sso'; remove it or set serverAuthMode: sso"
 
     yield from _pool_findings(declaration)
 

@@ -61,6 +61,14 @@ def _is_private_cidr(value: str) -> bool:
     return network.is_private and 16 <= network.prefixlen <= 20
 
 
+def _is_ipv4_network(value: str) -> bool:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_public_cidr(value: str) -> bool:
     try:
         network = ipaddress.IPv4Network(value, strict=True)
@@ -142,6 +150,17 @@ IamPrincipalArn = Annotated[
         r"arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}",
         "an IAM role or user ARN such as 'arn:aws:iam::111122223333:role/platform-admin'",
     ),
+]
+HttpsUrl = Annotated[
+    str,
+    _matching(
+        r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?",
+        "an https:// URL such as 'https://login.example.com'",
+    ),
+]
+PrivateOrPublicCidr = Annotated[
+    str,
+    _checked(_is_ipv4_network, "an IPv4 network such as '10.0.0.0/8' or '0.0.0.0/0'"),
 ]
 LabelValue = Annotated[
     str,

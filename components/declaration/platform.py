@@ -13,11 +13,13 @@ from components.declaration.fields import (
     ContainerImage,
     DnsLabel,
     Environment,
+    HttpsUrl,
     IamPrincipalArn,
     InstanceType,
     KubernetesVersion,
     LabelValue,
     PrivateCidr,
+    PrivateOrPublicCidr,
     PublicCidr,
     Quantity,
     Strict,
@@ -77,6 +79,14 @@ class KubernetesSettings(Strict):
     kubeconfig: Annotated[str, Field(min_length=1)] | None = None
     """Path of the kubeconfig file; the context is pinned either way."""
     storage_class: DnsLabel | None = None
+    """The storage class of every volume; the cluster's default when absent."""
+    api_server_cidrs: Annotated[list[PrivateOrPublicCidr], Field(min_length=1, max_length=10)] = ["0.0.0.0/0"]
+    """Where the Kubernetes API server listens, for the egress policies of the controllers."""
+    registry_node_port: Annotated[int, Field(ge=30000, le=32767)] = 30500
+    """The node port of the in-cluster registry; nodes pull from localhost:<port>."""
+    database_storage_gb: Annotated[int, Field(ge=1, le=10000)] = 10
+    object_store_storage_gb: Annotated[int, Field(ge=1, le=100000)] = 50
+    registry_storage_gb: Annotated[int, Field(ge=1, le=100000)] = 50
 
 
 class EndpointAccess(Strict):
@@ -136,9 +146,19 @@ class DatabaseSettings(Strict):
 class MlflowSettings(Strict):
     """The MLflow tracking server and model registry."""
 
-    image: ContainerImage = "ghcr.io/mlflow/mlflow:v3.1.1"
+    image: ContainerImage | None = None
+    """Defaults to the platform's runtime image (MLflow with the PostgreSQL and S3 clients)."""
     replicas: Annotated[int, Field(ge=1, le=10)] = 1
     database: DatabaseSettings = DatabaseSettings()
+
+
+class ArgoSso(Strict):
+    """Single sign-on for the Argo server through an OIDC provider."""
+
+    issuer: HttpsUrl
+    redirect_url: HttpsUrl
+    client_secret_name: DnsLabel = "argo-server-sso"
+    """A Secret in the Argo namespace with keys 'client-id' and 'client-secret', made by the operator."""
 
 
 class ArgoSettings(Strict):
@@ -147,6 +167,7 @@ class ArgoSettings(Strict):
     workflows_chart_version: ChartVersion = "0.45.27"
     rollouts_chart_version: ChartVersion = "2.40.5"
     server_auth_mode: ArgoAuthMode = ArgoAuthMode.CLIENT
+    sso: ArgoSso | None = None
 
 
 class MonitoringSettings(Strict):
@@ -155,6 +176,13 @@ class MonitoringSettings(Strict):
     chart_version: ChartVersion = "77.6.2"
     retention_days: Annotated[int, Field(ge=1, le=365)] = 15
     storage_gb: Annotated[int, Field(ge=10, le=10000)] = 50
+
+
+class GpuSettings(Strict):
+    """The NVIDIA components installed when a GPU pool is declared."""
+
+    device_plugin_chart_version: ChartVersion = "0.17.4"
+    dcgm_exporter_chart_version: ChartVersion = "4.6.0"
 
 
 class TeamQuota(Strict):
@@ -187,6 +215,7 @@ class PlatformDeclaration(Strict):
     mlflow: MlflowSettings = MlflowSettings()
     argo: ArgoSettings = ArgoSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    gpu: GpuSettings = GpuSettings()
     teams: list[Team] = []
     tags: dict[Annotated[str, Field(min_length=1, max_length=128)], str] = {}
 
@@ -202,6 +231,11 @@ class PlatformDeclaration(Strict):
         if declared is not None:
             return declared
         return NatGateways.PER_AZ if self.is_prod else NatGateways.SINGLE
+
+    @property
+    def has_gpu_pool(self) -> bool:
+        """Whether any node pool carries GPUs."""
+        return any(pool.kind is PoolKind.GPU for pool in self.node_pools)
 
     @property
     def database_multi_az(self) -> bool:
