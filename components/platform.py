@@ -5,11 +5,9 @@ from __future__ import annotations
 import pulumi
 
 from components.aws.layer import build_aws_layer
-from components.cluster.namespace import SecureNamespace, SecureNamespaceArgs
-from components.cluster.provider import byo_cluster_provider
+from components.cluster.layer import CloudServices, build_cluster_layer
 from components.declaration.links import link_outputs
 from components.declaration.platform import Cloud, PlatformDeclaration
-from components.services import SERVICE_NAMESPACES
 
 
 def build_platform(stack: str, declaration: PlatformDeclaration) -> None:
@@ -19,29 +17,25 @@ def build_platform(stack: str, declaration: PlatformDeclaration) -> None:
     pulumi.export("cloud", declaration.cloud.value)
     pulumi.export("clusterName", declaration.cluster.name)
     pulumi.export("kubernetesVersion", declaration.cluster.version)
+    cloud: CloudServices | None = None
     if declaration.cloud is Cloud.AWS:
         layer = build_aws_layer(stack, declaration)
         for name, value in layer.outputs.items():
             pulumi.export(name, value)
-    else:
-        _build_byo_cluster(declaration)
-
-
-def _build_byo_cluster(declaration: PlatformDeclaration) -> None:
-    assert declaration.kubernetes is not None  # guaranteed by the declaration's consistency rules
-    provider = byo_cluster_provider("cluster", declaration.kubernetes)
-    on_cluster = pulumi.ResourceOptions(providers=[provider])
-    namespaces = {
-        role: SecureNamespace(
-            namespace,
-            SecureNamespaceArgs(
-                namespace=namespace,
-                kubernetes_version=declaration.cluster.version,
-                labels={"slipway.dev/service": role},
-            ),
-            opts=on_cluster,
+        cloud = CloudServices(
+            kubeconfig=layer.kubeconfig,
+            region=layer.region,
+            vpc_cidr=layer.vpc_cidr,
+            runtime_repository_url=layer.runtime_repository_url,
+            artifact_bucket=layer.artifact_bucket,
+            artifacts_kms_key_arn=layer.artifacts_kms_key_arn,
+            node_volumes_kms_key_arn=layer.node_volumes_kms_key_arn,
+            database_address=layer.database_address,
+            database_port=layer.database_port,
+            database_secret_arn=layer.database_secret_arn,
         )
-        for role, namespace in SERVICE_NAMESPACES.items()
-    }
-    pulumi.export("kubeContext", declaration.kubernetes.context)
-    pulumi.export("namespaces", {role: ns.namespace for role, ns in namespaces.items()})
+    else:
+        assert declaration.kubernetes is not None  # guaranteed by the declaration's consistency rules
+        pulumi.export("kubeContext", declaration.kubernetes.context)
+    for name, value in build_cluster_layer(declaration, cloud).items():
+        pulumi.export(name, value)

@@ -15,7 +15,7 @@ from components.aws.node_pool import NODE_POLICIES
 from components.offline.engine import Plan, plan_stack
 from components.offline.monitor import Registration
 from components.offline.values import SECRET, plain, reveal
-from components.services import ARGO_CONTROLLER, ARGO_SERVER, EBS_CSI, MLFLOW, VPC_CNI
+from components.services import ARGO_SERVER, BOOTSTRAP, EBS_CSI, MLFLOW, VPC_CNI
 from tests.conftest import planned, resources_of, stack_config
 
 AWS_STACKS = ["platform-dev", "platform-prod"]
@@ -456,7 +456,7 @@ def test_no_inline_policy_grants_a_wildcard_action_or_resource(aws_plan):
 def test_service_roles_trust_only_their_service_account(aws_plan):
     cluster_arn = aws_plan.outputs["clusterArn"]
     roles = {r.parent: r.inputs for r in registrations(aws_plan, "aws:iam/role:Role")}
-    expected = {MLFLOW, ARGO_SERVER, ARGO_CONTROLLER, VPC_CNI, EBS_CSI}
+    expected = {MLFLOW, ARGO_SERVER, BOOTSTRAP, VPC_CNI, EBS_CSI}
     seen = set()
     for component in registrations(aws_plan, "slipway:aws:WorkloadRole"):
         (statement,) = json.loads(roles[component.urn]["assumeRolePolicy"])["Statement"]
@@ -474,7 +474,7 @@ def test_service_roles_trust_only_their_service_account(aws_plan):
 def test_pod_identity_associations_match_the_trust_policies(aws_plan):
     associations = resources_of(aws_plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
     assert sorted((a["namespace"], a["serviceAccount"]) for a in associations) == sorted(
-        (i.namespace, i.service_account) for i in (MLFLOW, ARGO_SERVER, ARGO_CONTROLLER)
+        (i.namespace, i.service_account) for i in (MLFLOW, ARGO_SERVER, BOOTSTRAP)
     )
     role_arns = set(aws_plan.outputs["serviceRoleArns"].values())
     assert {a["roleArn"] for a in associations} == role_arns
@@ -487,14 +487,13 @@ def _role_policy(plan: Plan, label: str) -> list[dict[str, Any]]:
     return policy_documents(plan)[role_name]["Statement"]
 
 
-def test_mlflow_reaches_only_its_prefix_and_the_database_secret(aws_plan):
+def test_mlflow_reaches_only_its_artifact_prefix(aws_plan):
     bucket = aws_plan.outputs["artifactBucketArn"]
     statements = {s["Sid"]: s for s in _role_policy(aws_plan, "mlflow")}
     assert statements["ReadWriteMlflowArtifacts"]["Resource"] == [f"{bucket}/mlflow/*"]
     assert statements["ListMlflowArtifacts"]["Condition"] == {
         "StringLike": {"s3:prefix": ["mlflow/", "mlflow/*"]}
     }
-    assert statements["ReadDatabaseSecret"]["Resource"] == [aws_plan.outputs["databaseSecretArn"]]
     assert statements["UseArtifactsKey"]["Resource"] == [aws_plan.outputs["artifactsKmsKeyArn"]]
     region = aws_plan.declaration.aws.region
     assert statements["UseArtifactsKey"]["Condition"] == {
@@ -511,8 +510,16 @@ def test_argo_server_only_reads_workflow_artifacts(aws_plan):
     assert objects["Resource"] == [f"{bucket}/argo/*"]
 
 
-def test_argo_controller_reads_only_the_database_secret(aws_plan):
-    statements = _role_policy(aws_plan, "argoController")
+def test_only_the_bootstrap_job_reads_the_database_admin_secret(aws_plan):
+    secret = aws_plan.outputs["databaseSecretArn"]
+    readers = [
+        role
+        for role, document in policy_documents(aws_plan).items()
+        if any(secret in statement["Resource"] for statement in document["Statement"])
+    ]
+    assert len(readers) == 1
+    assert readers[0] == aws_plan.outputs["serviceRoleArns"]["bootstrap"].rsplit("/", 1)[-1]
+    statements = _role_policy(aws_plan, "bootstrap")
     resources = sorted(r for s in statements for r in s["Resource"])
     assert resources == sorted([aws_plan.outputs["databaseSecretArn"], key_arn(aws_plan, "database")])
 

@@ -69,7 +69,7 @@ PLATFORM_CASES = [
     pytest.param(
         lambda c: c.update({"slipway:nodepools": []}),
         "slipway:nodepools: unknown key; allowed keys: role, environment, cloud, aws, kubernetes, "
-        "cluster, nodePools, registry, artifactStore, mlflow, argo, monitoring, teams, tags",
+        "cluster, nodePools, registry, artifactStore, mlflow, argo, monitoring, gpu, teams, tags",
         id="misspelt-top-level-key",
     ),
     pytest.param(
@@ -311,7 +311,7 @@ PLATFORM_CASES = [
         "aws:region: only 'slipway:<key>' entries are read; allowed: slipway:role, "
         "slipway:environment, slipway:cloud, slipway:aws, slipway:kubernetes, slipway:cluster, "
         "slipway:nodePools, slipway:registry, slipway:artifactStore, slipway:mlflow, slipway:argo, "
-        "slipway:monitoring, slipway:teams, slipway:tags, slipway:platformStack, slipway:team, "
+        "slipway:monitoring, slipway:gpu, slipway:teams, slipway:tags, slipway:platformStack, slipway:team, "
         "slipway:model, slipway:serving, slipway:rollout, slipway:gates, slipway:drift, "
         "slipway:approval",
         id="foreign-namespace",

@@ -13,7 +13,7 @@ from pulumi.runtime import rpc
 from components.aws.kms import KeyPurpose
 from components.cli import main
 from components.offline.engine import engine_config, plan_stack
-from components.offline.render import manifest_filename, write_plan
+from components.offline.render import kubernetes_objects, manifest_filename, write_plan
 from components.offline.values import SECRET, plain
 from tests.conftest import PROJECT_DIR, STACKS, planned, stack_config
 
@@ -105,9 +105,11 @@ def test_platform_local_builds_no_aws_resource():
 
 
 def test_manifests_are_one_file_per_kubernetes_object(tmp_path):
-    _, count = write_plan(planned("platform-local"), tmp_path)
+    plan = planned("platform-local")
+    _, count = write_plan(plan, tmp_path)
     files = sorted(p.name for p in (tmp_path / "manifests").iterdir())
-    assert count == len(files) == 12
+    assert count == len(files) == len(list(kubernetes_objects(plan)))
+    assert len(set(files)) == len(files)
     assert "namespace.cluster.slipway-mlflow.yaml" in files
     assert "networkpolicy.slipway-mlflow.default-deny.yaml" in files
 

@@ -131,22 +131,6 @@ def test_aws_provider_tags_every_resource_with_stack_and_environment():
     }
 
 
-def test_byo_namespaces_are_restricted_and_default_deny():
-    plan = planned("platform-local")
-    namespaces = resources_of(plan, "kubernetes:core/v1:Namespace")
-    assert len(namespaces) == 4
-    for namespace in namespaces:
-        labels = namespace["metadata"]["labels"]
-        for mode in ("enforce", "audit", "warn"):
-            assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
-            assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.33"
-    policies = resources_of(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
-    deny = [p for p in policies if p["metadata"]["name"] == "default-deny"]
-    assert {p["metadata"]["namespace"] for p in deny} == {n["metadata"]["name"] for n in namespaces}
-    for policy in deny:
-        assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-
-
 def test_pod_security_labels_pin_the_version():
     assert pod_security_labels(PodSecurityLevel.BASELINE, "1.31") == {
         "pod-security.kubernetes.io/enforce": "baseline",

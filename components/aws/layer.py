@@ -19,14 +19,14 @@ from components.aws.node_pool import NodePool, NodePoolArgs, NodeRole
 from components.aws.registry import ContainerRegistry, ContainerRegistryArgs
 from components.aws.service_grants import (
     PlatformArns,
-    argo_controller_statements,
     argo_server_statements,
+    bootstrap_statements,
     ebs_csi_statements,
     mlflow_statements,
 )
 from components.aws.workload_role import WorkloadRole, WorkloadRoleArgs
 from components.declaration.platform import PlatformDeclaration, PoolKind
-from components.services import ARGO_CONTROLLER, ARGO_SERVER, EBS_CSI, MLFLOW, VPC_CNI, ServiceIdentity
+from components.services import ARGO_SERVER, BOOTSTRAP, EBS_CSI, MLFLOW, VPC_CNI, ServiceIdentity
 
 # AWS's own policies for its add-ons; they track what each add-on version calls.
 VPC_CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
@@ -40,6 +40,15 @@ class AwsLayer:
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     """A secret: the kubeconfig the cluster layer's Kubernetes provider uses."""
+    region: str
+    vpc_cidr: str
+    runtime_repository_url: pulumi.Output[str]
+    artifact_bucket: pulumi.Output[str]
+    artifacts_kms_key_arn: pulumi.Output[str]
+    node_volumes_kms_key_arn: pulumi.Output[str]
+    database_address: pulumi.Output[str]
+    database_port: pulumi.Output[int]
+    database_secret_arn: pulumi.Output[str]
     outputs: dict[str, Any]
 
 
@@ -197,7 +206,7 @@ def build_aws_layer(stack: str, declaration: PlatformDeclaration) -> AwsLayer:
     service_roles = {
         "mlflow": role("mlflow", MLFLOW, arns.apply(mlflow_statements)),
         "argoServer": role("argo-server", ARGO_SERVER, arns.apply(argo_server_statements)),
-        "argoController": role("argo-controller", ARGO_CONTROLLER, arns.apply(argo_controller_statements)),
+        "bootstrap": role("bootstrap", BOOTSTRAP, arns.apply(bootstrap_statements)),
     }
 
     networking = network_add_ons(name, cluster.name, add_on_roles, on_aws)
@@ -250,4 +259,17 @@ def build_aws_layer(stack: str, declaration: PlatformDeclaration) -> AwsLayer:
         "kmsKeyArns": {purpose.value: key.key_arn for purpose, key in keys.items()},
         "serviceRoleArns": {label: service.role_arn for label, service in service_roles.items()},
     }
-    return AwsLayer(cluster_name=cluster.name, kubeconfig=kubeconfig, outputs=outputs)
+    return AwsLayer(
+        cluster_name=cluster.name,
+        kubeconfig=kubeconfig,
+        region=settings.region,
+        vpc_cidr=settings.vpc_cidr,
+        runtime_repository_url=registry.repository_url,
+        artifact_bucket=artifacts.bucket_name,
+        artifacts_kms_key_arn=keys[KeyPurpose.ARTIFACTS].key_arn,
+        node_volumes_kms_key_arn=keys[KeyPurpose.NODE_VOLUMES].key_arn,
+        database_address=database.address,
+        database_port=database.port,
+        database_secret_arn=database.secret_arn,
+        outputs=outputs,
+    )

@@ -1,6 +1,7 @@
 """What each of the platform's services may do in AWS, as policy statements over exact ARNs.
 
-Argo Rollouts and the Prometheus stack call nothing in AWS, so they get no role at all.
+The Argo controller, Argo Rollouts and the Prometheus stack call nothing in AWS, so they get no
+role at all.
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ def _database_secret_reader(arns: PlatformArns) -> list[Statement]:
 
 
 def mlflow_statements(arns: PlatformArns) -> list[Statement]:
-    """The MLflow server: its own artifact prefix, read and write, and the database secret.
+    """The MLflow server: its own artifact prefix, read and write.
 
-    MLflow serves artifacts through its own API, so clients never need bucket access.
+    MLflow serves artifacts through its own API, so clients never need bucket access. Its
+    database login is a role of its own (see bootstrap_statements), not the admin secret.
     """
     objects = f"{arns.artifact_bucket}/{MLFLOW_ARTIFACT_PREFIX}/*"
     return [
@@ -68,7 +70,6 @@ def mlflow_statements(arns: PlatformArns) -> list[Statement]:
             arns.region,
             ["kms:Decrypt", "kms:GenerateDataKey"],
         ),
-        *_database_secret_reader(arns),
     ]
 
 
@@ -82,8 +83,11 @@ def argo_server_statements(arns: PlatformArns) -> list[Statement]:
     ]
 
 
-def argo_controller_statements(arns: PlatformArns) -> list[Statement]:
-    """The Argo workflow controller: the database secret, for the workflow archive."""
+def bootstrap_statements(arns: PlatformArns) -> list[Statement]:
+    """The platform bootstrap Job: the database admin secret, to make each service's own role.
+
+    It is the only reader of that secret; the services log in with the roles it makes.
+    """
     return _database_secret_reader(arns)
 
 

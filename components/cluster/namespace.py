@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster.containers import api_spec
+from components.cluster.traffic import Allow, policy_spec
+
 PART_OF = "slipway"
+REASON_ANNOTATION = "slipway.dev/pod-security-reason"
+TRAFFIC_REASON_ANNOTATION = "slipway.dev/traffic-reason"
 
 
 class PodSecurityLevel(StrEnum):
-    """Pod Security Standards levels; 'privileged' is deliberately absent."""
+    """Pod Security Standards levels."""
 
     RESTRICTED = "restricted"
     BASELINE = "baseline"
+    PRIVILEGED = "privileged"
 
 
 def pod_security_labels(level: PodSecurityLevel, kubernetes_version: str) -> dict[str, str]:
@@ -43,8 +49,12 @@ class SecureNamespaceArgs:
     """The cluster's minor version, such as '1.33', that the Pod Security level is pinned to."""
     level: PodSecurityLevel = PodSecurityLevel.RESTRICTED
     """The Pod Security level; lower it only for a workload that cannot run restricted."""
+    level_reason: str = ""
+    """Why a level below restricted is needed; required then, and kept on the namespace."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Extra labels, such as the team that owns the namespace."""
+    allows: Sequence[Allow] = ()
+    """The traffic the namespace's workloads need, each its own policy beside the default deny."""
 
 
 class SecureNamespace(pulumi.ComponentResource):
@@ -57,6 +67,11 @@ class SecureNamespace(pulumi.ComponentResource):
     ) -> None:
         """Create the namespace, then deny all traffic in it except DNS lookups."""
         super().__init__("slipway:cluster:SecureNamespace", name, None, opts)
+        if args.level is not PodSecurityLevel.RESTRICTED and not args.level_reason.strip():
+            raise ValueError(
+                f"namespace {args.namespace!r} asks for Pod Security {args.level.value!r} without a reason"
+            )
+        annotations = {REASON_ANNOTATION: args.level_reason} if args.level_reason else None
         labels = {
             "app.kubernetes.io/part-of": PART_OF,
             **args.labels,
@@ -64,7 +79,7 @@ class SecureNamespace(pulumi.ComponentResource):
         }
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels, annotations=annotations),
             opts=pulumi.ResourceOptions(parent=self),
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
@@ -104,5 +119,16 @@ class SecureNamespace(pulumi.ComponentResource):
             ),
             opts=in_namespace,
         )
+        for allow in args.allows:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{allow.name}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=allow.name,
+                    namespace=args.namespace,
+                    annotations={TRAFFIC_REASON_ANNOTATION: allow.reason} if allow.reason else None,
+                ),
+                spec=api_spec(policy_spec(allow)),
+                opts=in_namespace,
+            )
         self.namespace = namespace.metadata.apply(lambda metadata: metadata.name or args.namespace)
         self.register_outputs({"namespace": self.namespace})

@@ -24,3 +24,19 @@ def byo_cluster_provider(
         delete_unreachable=False,
         opts=opts,
     )
+
+
+def eks_cluster_provider(
+    name: str, kubeconfig: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+) -> k8s.Provider:
+    """A provider for the EKS cluster this stack builds, from the cluster's own kubeconfig output.
+
+    The kubeconfig names the cluster's endpoint and gets tokens with `aws eks get-token`, so the
+    provider never falls back to whatever kubeconfig the machine running `pulumi up` has.
+    """
+    return k8s.Provider(
+        name,
+        kubeconfig=kubeconfig,
+        delete_unreachable=False,
+        opts=opts,
+    )

@@ -164,8 +164,8 @@ class ArgoSso(Strict):
 class ArgoSettings(Strict):
     """Argo Workflows and Argo Rollouts."""
 
-    workflows_chart_version: ChartVersion = "0.45.27"
-    rollouts_chart_version: ChartVersion = "2.40.5"
+    workflows_chart_version: ChartVersion = "2.0.1"
+    rollouts_chart_version: ChartVersion = "2.40.9"
     server_auth_mode: ArgoAuthMode = ArgoAuthMode.CLIENT
     sso: ArgoSso | None = None
 
@@ -173,7 +173,7 @@ class ArgoSettings(Strict):
 class MonitoringSettings(Strict):
     """The Prometheus stack."""
 
-    chart_version: ChartVersion = "77.6.2"
+    chart_version: ChartVersion = "92.15.0"
     retention_days: Annotated[int, Field(ge=1, le=365)] = 15
     storage_gb: Annotated[int, Field(ge=10, le=10000)] = 50
 
@@ -181,8 +181,8 @@ class MonitoringSettings(Strict):
 class GpuSettings(Strict):
     """The NVIDIA components installed when a GPU pool is declared."""
 
-    device_plugin_chart_version: ChartVersion = "0.17.4"
-    dcgm_exporter_chart_version: ChartVersion = "4.6.0"
+    device_plugin_chart_version: ChartVersion = "0.19.2"
+    dcgm_exporter_chart_version: ChartVersion = "4.8.3"
 
 
 class TeamQuota(Strict):

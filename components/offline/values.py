@@ -16,9 +16,13 @@ def is_secret(value: Any) -> bool:
 
 
 def plain(value: Any) -> Any:
-    """A JSON-ready copy of an engine value, with every secret replaced by "[secret]"."""
+    """A JSON-ready copy of an engine value, with every secret value replaced by "[secret]".
+
+    A secret mapping keeps its keys (a Secret's key names are not secret, and the manifest must
+    keep its shape to be validated); every value under it is hidden.
+    """
     if is_secret(value):
-        return SECRET
+        return masked(value["value"])
     if isinstance(value, dict):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -32,6 +36,17 @@ def plain(value: Any) -> Any:
         return value
     urn = getattr(value, "urn", None)
     return f"[resource {urn}]" if urn is not None else repr(value)
+
+
+def masked(value: Any) -> Any:
+    """A value's shape with every leaf replaced by "[secret]"."""
+    if is_secret(value):
+        return masked(value["value"])
+    if isinstance(value, dict):
+        return {str(key): masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(item) for item in value]
+    return SECRET
 
 
 def reveal(value: Any) -> Any:
