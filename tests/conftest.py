@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -61,3 +62,27 @@ def resources_of(plan: Plan, typ: str) -> list[dict[str, Any]]:
     from components.offline.values import plain
 
     return [plain(r.inputs) for r in plan.registrations if r.type == typ]
+
+
+@pytest.fixture
+def replan(scratch_project):
+    """Plan a copy of one of the project's stacks with some keys changed."""
+
+    def make(stack: str, **changes: Any) -> Plan:
+        config = copy.deepcopy(stack_config(stack))
+        for key, change in changes.items():
+            current = config.get(f"slipway:{key}", {})
+            config[f"slipway:{key}"] = change(current) if callable(change) else change
+        project = scratch_project({stack: config})
+        return plan_stack(project, stack)
+
+    return make
+
+
+def registrations(plan: Plan, typ: str) -> list[Any]:
+    return [r for r in plan.registrations if r.type == typ]
+
+
+def only(plan: Plan, typ: str) -> dict[str, Any]:
+    (inputs,) = resources_of(plan, typ)
+    return inputs

@@ -3,7 +3,6 @@ where a declaration key changes a control, from the same stack with only that ke
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -12,11 +11,10 @@ import pytest
 from components.aws.cidr import plan_subnets
 from components.aws.eks import CLUSTER_ADMIN_POLICY, CONTROL_PLANE_LOGS
 from components.aws.node_pool import NODE_POLICIES
-from components.offline.engine import Plan, plan_stack
-from components.offline.monitor import Registration
+from components.offline.engine import Plan
 from components.offline.values import SECRET, plain, reveal
 from components.services import ARGO_SERVER, BOOTSTRAP, EBS_CSI, MLFLOW, VPC_CNI
-from tests.conftest import planned, resources_of, stack_config
+from tests.conftest import only, planned, registrations, resources_of
 
 AWS_STACKS = ["platform-dev", "platform-prod"]
 
@@ -24,30 +22,6 @@ AWS_STACKS = ["platform-dev", "platform-prod"]
 @pytest.fixture(scope="module", params=AWS_STACKS)
 def aws_plan(request) -> Plan:
     return planned(request.param)
-
-
-@pytest.fixture
-def replan(scratch_project):
-    """Plan a copy of one of the project's stacks with some keys changed."""
-
-    def make(stack: str, **changes: Any) -> Plan:
-        config = copy.deepcopy(stack_config(stack))
-        for key, change in changes.items():
-            current = config.get(f"slipway:{key}", {})
-            config[f"slipway:{key}"] = change(current) if callable(change) else change
-        project = scratch_project({stack: config})
-        return plan_stack(project, stack)
-
-    return make
-
-
-def registrations(plan: Plan, typ: str) -> list[Registration]:
-    return [r for r in plan.registrations if r.type == typ]
-
-
-def only(plan: Plan, typ: str) -> dict[str, Any]:
-    (inputs,) = resources_of(plan, typ)
-    return inputs
 
 
 def urn_of(plan: Plan, typ: str, name: str) -> str:
@@ -254,6 +228,9 @@ def test_node_pools_wait_for_networking_and_dns_waits_for_nodes(aws_plan):
     pools = {r.name: r for r in registrations(aws_plan, "slipway:aws:NodePool")}
     for pool in pools.values():
         assert by_name["vpc-cni"].urn in pool.dependencies
+    # The node groups themselves, not only their components, wait for networking.
+    for group in registrations(aws_plan, "aws:eks/nodeGroup:NodeGroup"):
+        assert by_name["vpc-cni"].urn in group.dependencies, group.name
     # A dependency on a component reaches the engine as dependencies on its children.
     system_nodes = urn_of(
         aws_plan, "aws:eks/nodeGroup:NodeGroup", f"{aws_plan.declaration.cluster.name}-system-nodes"

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.policy import document
+from components.options import child_options
 
 # Multipart uploads abandoned by a crashed pipeline step cost storage and are never read.
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -62,7 +63,7 @@ class ArtifactStore(pulumi.ComponentResource):
             raise ValueError(
                 f"noncurrent version expiry must be at least 1 day, got {args.noncurrent_version_expiry_days}"
             )
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=False, opts=child)
         # ACLs off: access is decided by IAM and the bucket policy alone.
         aws.s3.BucketOwnershipControls(
@@ -127,7 +128,7 @@ class ArtifactStore(pulumi.ComponentResource):
             bucket=bucket.id,
             policy=bucket.arn.apply(bucket_policy),
             # S3 rejects a policy put while the public access block is still being written.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+            opts=child_options(self, opts, [public_access]),
         )
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn

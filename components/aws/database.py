@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.options import child_options
+
 POSTGRES_PORT = 5432
 # The major version is pinned; RDS applies minor versions in the maintenance window.
 ENGINE_VERSION = "17"
@@ -53,7 +55,7 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the subnet group, security group, parameter group and instance."""
         super().__init__("slipway:aws:Database", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         subnets = aws.rds.SubnetGroup(
             f"{name}-subnets",
             subnet_ids=args.subnet_ids,

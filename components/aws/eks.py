@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.policy import allow, document, service_trust
+from components.options import child_options
 
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 # Access policies EKS defines; the admin one is bound cluster-wide to the declared admins only.
@@ -48,7 +49,7 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the cluster role, log group, cluster and admin access entries."""
         super().__init__("slipway:aws:EksCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         # EKS writes to this group by name; made first so retention and encryption are ours.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -116,7 +117,7 @@ class EksCluster(pulumi.ComponentResource):
             # Standard support only: a cluster left behind is upgraded, not billed for extended support.
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             deletion_protection=args.deletion_protection,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, managed, key_use]),
+            opts=child_options(self, opts, [log_group, managed, key_use]),
         )
         for index, principal in enumerate(args.admin_principal_arns):
             entry = aws.eks.AccessEntry(

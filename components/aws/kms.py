@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.policy import Statement, document, key_administration
+from components.options import child_options
 
 # AWS's longest waiting period: a key deleted by mistake can be cancelled for a month.
 DELETION_WINDOW_DAYS = 30
@@ -105,7 +106,7 @@ class EncryptionKey(pulumi.ComponentResource):
     ) -> None:
         """Create the key and its alias."""
         super().__init__("slipway:aws:EncryptionKey", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         purpose = args.purpose
         key = aws.kms.Key(
             f"{name}-key",

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.aws.cidr import plan_subnets
 from components.aws.policy import allow, document, service_trust
+from components.options import child_options
 
 # Flow logs go to CloudWatch in one-minute batches so an incident can be read while it happens.
 FLOW_LOG_AGGREGATION_SECONDS = 60
@@ -44,7 +45,7 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the VPC and everything that routes traffic in and out of it."""
         super().__init__("slipway:aws:Network", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         cluster_tag = f"kubernetes.io/cluster/{args.cluster_name}"
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -108,7 +109,7 @@ class Network(pulumi.ComponentResource):
                         subnet_id=public.id,
                         connectivity_type="public",
                         tags={"Name": f"{name}-nat-{zone}"},
-                        opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+                        opts=child_options(self, opts, [gateway]),
                     )
                 )
             private = aws.ec2.Subnet(

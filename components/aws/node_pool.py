@@ -12,6 +12,7 @@ from components.aws.policy import service_trust
 from components.declaration.instances import Architecture, architecture
 from components.declaration.platform import CapacityType, PoolKind
 from components.declaration.platform import NodePool as PoolDeclaration
+from components.options import child_options
 
 GPU_RESOURCE = "nvidia.com/gpu"
 POOL_LABEL = "slipway.dev/pool"
@@ -80,7 +81,7 @@ class NodeRole(pulumi.ComponentResource):
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the role and attach the node policies."""
         super().__init__("slipway:aws:NodeRole", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=service_trust("ec2.amazonaws.com"),
@@ -118,7 +119,7 @@ class NodePool(pulumi.ComponentResource):
     def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the launch template and the node group."""
         super().__init__("slipway:aws:NodePool", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         pool = args.pool
         profile = pool_profile(pool)
         template = aws.ec2.LaunchTemplate(
@@ -177,7 +178,7 @@ class NodePool(pulumi.ComponentResource):
             ),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
             # The cluster autoscaler owns the node count once the pool exists.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
+            opts=child_options(self, opts, ignore_changes=["scalingConfig.desiredSize"]),
         )
         self.node_group_arn = node_group.arn
         self.register_outputs({"nodeGroupArn": self.node_group_arn})

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.options import child_options
+
 
 def untagged_expiry_policy(days: int) -> str:
     """The ECR lifecycle policy document that expires untagged images after `days` days."""
@@ -52,7 +54,7 @@ class ContainerRegistry(pulumi.ComponentResource):
         """Create the repository and its lifecycle policy."""
         super().__init__("slipway:aws:ContainerRegistry", name, None, opts)
         policy = untagged_expiry_policy(args.untagged_image_expiry_days)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         repository = aws.ecr.Repository(
             f"{name}-repository",
             name=args.repository_name,

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.policy import Statement, document, pod_identity_trust
+from components.options import child_options
 from components.services import ServiceIdentity
 
 # Credentials handed to pods last an hour; the agent renews them before they expire.
@@ -42,7 +43,7 @@ class WorkloadRole(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the role, its policy and, unless an add-on does it, the Pod Identity association."""
         super().__init__("slipway:aws:WorkloadRole", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         identity = args.identity
         role = aws.iam.Role(
             f"{name}-role",

@@ -24,6 +24,7 @@ from components.cluster.containers import (
     selector_labels,
 )
 from components.cluster.pod_security import restricted_container, restricted_pod
+from components.options import child_options
 
 POSTGRES_IMAGE = "postgres:17.6"
 POSTGRES_PORT = 5432
@@ -126,7 +127,7 @@ class InClusterPostgres(pulumi.ComponentResource):
     ) -> None:
         """Create the Secret, Service and StatefulSet."""
         super().__init__("slipway:cluster:InClusterPostgres", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         self.admin_secret = f"{name}-admin"
         secret = k8s.core.v1.Secret(
             self.admin_secret,
@@ -160,7 +161,7 @@ class InClusterPostgres(pulumi.ComponentResource):
             namespace,
             container,
             storage,
-            pulumi.ResourceOptions(parent=self, depends_on=[secret]),
+            child_options(self, opts, [secret]),
             volumes=[
                 {"name": "admin", "secret": {"secretName": self.admin_secret}},
                 scratch_volume("run", "16Mi"),
@@ -206,7 +207,7 @@ class InClusterObjectStore(pulumi.ComponentResource):
     ) -> None:
         """Create the Secret, Service and StatefulSet."""
         super().__init__("slipway:cluster:InClusterObjectStore", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         config_secret = f"{name}-identities"
         secret = k8s.core.v1.Secret(
             config_secret,
@@ -243,7 +244,7 @@ class InClusterObjectStore(pulumi.ComponentResource):
             namespace,
             container,
             storage,
-            pulumi.ResourceOptions(parent=self, depends_on=[secret]),
+            child_options(self, opts, [secret]),
             volumes=[{"name": "identities", "secret": {"secretName": config_secret}}, scratch_volume("tmp")],
         )
         self.endpoint = f"{name}.{namespace}.svc:{OBJECT_STORE_PORT}"
@@ -267,7 +268,7 @@ class InClusterRegistry(pulumi.ComponentResource):
     ) -> None:
         """Create the credentials Secret, Service and StatefulSet."""
         super().__init__("slipway:cluster:InClusterRegistry", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         self.credentials_secret = f"{name}-credentials"
         secret = k8s.core.v1.Secret(
             self.credentials_secret,
@@ -315,7 +316,7 @@ class InClusterRegistry(pulumi.ComponentResource):
             namespace,
             container,
             storage,
-            pulumi.ResourceOptions(parent=self, depends_on=[secret]),
+            child_options(self, opts, [secret]),
             volumes=[scratch_volume("auth", "1Mi")],
             init_containers=[hasher],
         )

@@ -22,6 +22,7 @@ from components.cluster.containers import (
     selector_labels,
 )
 from components.cluster.pod_security import restricted_container, restricted_pod
+from components.options import child_options
 from components.services import MLFLOW
 
 PORT = 5000
@@ -85,7 +86,7 @@ class MlflowServer(pulumi.ComponentResource):
         super().__init__("slipway:cluster:MlflowServer", name, None, opts)
         if args.replicas < 1:
             raise ValueError(f"MLflow needs at least one replica, got {args.replicas}")
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         namespace = MLFLOW.namespace
         labels = selector_labels(NAME)
         account = k8s.core.v1.ServiceAccount(
@@ -184,7 +185,7 @@ class MlflowServer(pulumi.ComponentResource):
                     "template": {"metadata": {"labels": labels}, "spec": spec},
                 }
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[account, secret]),
+            opts=child_options(self, opts, [account, secret]),
         )
         k8s.core.v1.Service(
             f"{name}-service",

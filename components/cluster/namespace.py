@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.containers import api_spec
 from components.cluster.traffic import Allow, policy_spec
+from components.options import child_options
 
 PART_OF = "slipway"
 REASON_ANNOTATION = "slipway.dev/pod-security-reason"
@@ -80,9 +81,9 @@ class SecureNamespace(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=labels, annotations=annotations),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=child_options(self, opts),
         )
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        in_namespace = child_options(self, opts, [namespace])
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=args.namespace),

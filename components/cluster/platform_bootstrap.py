@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.containers import api_spec, object_meta, resources, scratch_volume
 from components.cluster.pod_security import restricted_container, restricted_pod
+from components.options import child_options
 from components.services import ServiceIdentity
 
 USERS_DIR = "/var/run/slipway/db-users"
@@ -84,7 +85,7 @@ class PlatformBootstrap(pulumi.ComponentResource):
         super().__init__("slipway:cluster:PlatformBootstrap", name, None, opts)
         if (args.admin_secret_arn is None) == (args.admin_password is None):
             raise ValueError("the bootstrap needs exactly one of an admin secret ARN or an admin password")
-        child = pulumi.ResourceOptions(parent=self)
+        child = child_options(self, opts)
         namespace = args.identity.namespace
         account = k8s.core.v1.ServiceAccount(
             f"{name}-account",
@@ -190,7 +191,7 @@ class PlatformBootstrap(pulumi.ComponentResource):
                     },
                 }
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[account, *secrets]),
+            opts=child_options(self, opts, [account, *secrets]),
         )
         self.register_outputs({})
 
