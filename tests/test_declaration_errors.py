@@ -307,6 +307,42 @@ PLATFORM_CASES = [
         id="gpu-pool-inferentia-family",
     ),
     pytest.param(
+        _set("argo", {"serverAuthMode": "sso"}),
+        "slipway:argo.sso: required when serverAuthMode is 'sso'; allowed: a mapping with issuer and redirectUrl",
+        id="sso-without-settings",
+    ),
+    pytest.param(
+        _set(
+            "argo",
+            {"sso": {"issuer": "https://login.example.com", "redirectUrl": "https://argo.example.com/cb"}},
+        ),
+        "slipway:argo.sso: only used when serverAuthMode is 'sso'; remove it or set serverAuthMode: sso",
+        id="sso-settings-without-sso-mode",
+    ),
+    pytest.param(
+        _set(
+            "argo",
+            {
+                "serverAuthMode": "sso",
+                "sso": {"issuer": "http://login.example.com", "redirectUrl": "https://a.example.com"},
+            },
+        ),
+        "slipway:argo.sso.issuer: got 'http://login.example.com'; allowed: an https:// URL such as "
+        "'https://login.example.com'",
+        id="sso-issuer-not-https",
+    ),
+    pytest.param(
+        _set("argo", {"serverAuthMode": "server"}),
+        "slipway:argo.serverAuthMode: got 'server'; allowed: 'client' or 'sso'",
+        id="argo-server-auth-mode-open",
+    ),
+    pytest.param(
+        _set("gpu", {"devicePluginChartVersion": "0.19"}),
+        "slipway:gpu.devicePluginChartVersion: got '0.19'; allowed: an exact chart version such as '0.45.27' "
+        "(no ranges)",
+        id="gpu-chart-not-exact",
+    ),
+    pytest.param(
         lambda c: c.update({"aws:region": "eu-west-1"}),
         "aws:region: only 'slipway:<key>' entries are read; allowed: slipway:role, "
         "slipway:environment, slipway:cloud, slipway:aws, slipway:kubernetes, slipway:cluster, "
@@ -550,3 +586,29 @@ def test_cluster_admins_are_refused_on_a_cluster_the_user_brings(scratch_project
     assert lines == [
         f"{SOURCE}: slipway:cluster.admins: only for cloud 'aws' (EKS access entries); remove it"
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        pytest.param(
+            "registryNodePort",
+            80,
+            "slipway:kubernetes.registryNodePort: got 80; allowed: 30000 or more",
+            id="node-port-out-of-range",
+        ),
+        pytest.param(
+            "apiServerCidrs",
+            ["10.0.0.0/33"],
+            "slipway:kubernetes.apiServerCidrs[0]: got '10.0.0.0/33'; allowed: an IPv4 network such as "
+            "'10.0.0.0/8' or '0.0.0.0/0'",
+            id="bad-api-server-cidr",
+        ),
+    ],
+)
+def test_bad_byo_cluster_settings(scratch_project, capsys, key, value, expected):
+    config = copy.deepcopy(stack_config("platform-local"))
+    config["slipway:kubernetes"][key] = value
+    code, lines = _run_validate(scratch_project, {"broken": config}, capsys)
+    assert code == 2
+    assert lines == [f"{SOURCE}: {expected}"]
