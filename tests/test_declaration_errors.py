@@ -308,7 +308,8 @@ PLATFORM_CASES = [
     ),
     pytest.param(
         _set("argo", {"serverAuthMode": "sso"}),
-        "slipway:argo.sso: required when serverAuthMode is 'sso'; allowed: a mapping with issuer and redirectUrl",
+        "slipway:argo.sso: required when serverAuthMode is 'sso'; "
+        "allowed: a mapping with issuer and redirectUrl",
         id="sso-without-settings",
     ),
     pytest.param(
