@@ -18,6 +18,7 @@ from components.declaration import (
 )
 from components.declaration.links import link_outputs, platform_link_findings
 from components.offline.mocks import PlanError
+from pipelines.cli import InputError, add_commands
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -37,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     except PlanError as error:
+        print(f"slipway: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as error:
         print(f"slipway: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
@@ -74,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
         help="write plan.json and manifests/ here (under DIR/<stack>/ when planning several)",
     )
     plan.set_defaults(run=_plan)
+
+    add_commands(commands)
     return parser
 
 

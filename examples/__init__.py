@@ -1,0 +1,1 @@
+"""Example models that run through the platform's pipeline."""

@@ -1,0 +1,1 @@
+"""A fraud detector on synthetic card transactions, generated here (nothing is downloaded)."""

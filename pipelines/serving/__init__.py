@@ -1,0 +1,1 @@
+"""The model server the Rollout pods and the local deploy target run."""

@@ -1,0 +1,120 @@
+"""MLflow's scoring protocol: request bodies in, a DataFrame out; predictions back to JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+class PayloadError(ValueError):
+    """The request body is not one of the accepted formats; the message says what was wrong."""
+
+
+def parse_request(body: bytes) -> pd.DataFrame:
+    """A request body in any of MLflow's formats, as the DataFrame the model receives."""
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        raise PayloadError(f"the body is not JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise PayloadError(f"the body must be a JSON object with one of: {', '.join(FORMATS)}")
+    present = [key for key in FORMATS if key in document]
+    if len(present) != 1:
+        raise PayloadError(
+            f"the body must hold exactly one of {', '.join(FORMATS)}; found {', '.join(present) or 'none'}"
+        )
+    (key,) = present
+    value = document[key]
+    try:
+        if key == "dataframe_split":
+            if not isinstance(value, dict) or "data" not in value:
+                raise PayloadError("dataframe_split needs 'data' (and usually 'columns')")
+            return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
+        if key == "dataframe_records":
+            if not isinstance(value, list):
+                raise PayloadError("dataframe_records must be a list of objects")
+            return pd.DataFrame.from_records(value)
+        if isinstance(value, dict):
+            # Named columns of values ("inputs": {"amount": [1.0], ...}).
+            return pd.DataFrame({name: np.atleast_1d(column) for name, column in value.items()})
+        if isinstance(value, list):
+            if value and isinstance(value[0], dict):
+                return pd.DataFrame.from_records(value)
+            return pd.DataFrame(value)
+    except PayloadError:
+        raise
+    except (ValueError, TypeError) as error:
+        raise PayloadError(f"{key} does not make a table: {error}") from error
+    raise PayloadError(f"{key} must be a list or an object, got {type(value).__name__}")
+
+
+def jsonable(predictions: Any) -> Any:
+    """Predictions as JSON values, the way MLflow's server returns them."""
+    if isinstance(predictions, pd.DataFrame):
+        return predictions.to_dict(orient="records")
+    if isinstance(predictions, pd.Series):
+        return predictions.tolist()
+    if isinstance(predictions, np.ndarray):
+        return predictions.tolist()
+    if isinstance(predictions, list | tuple):
+        return [jsonable(item) for item in predictions]
+    if isinstance(predictions, np.generic):
+        return predictions.item()
+    return predictions
+
+
+def scores(predictions: Any) -> np.ndarray:
+    """One number per row for metrics and drift: the positive-class probability where there are two."""
+    if isinstance(predictions, pd.DataFrame):
+        predictions = predictions.to_numpy()
+    array = np.asarray(predictions)
+    if array.ndim == 2 and array.shape[1] == 2:
+        return array[:, 1].astype(float)
+    if array.ndim == 2 and array.shape[1] == 1:
+        return array[:, 0].astype(float)
+    if array.ndim == 1:
+        return array.astype(float)
+    raise ValueError(f"cannot score predictions of shape {array.shape}")
+
+
+_NUMPY_TYPES = {
+    "double": "float64",
+    "float": "float32",
+    "long": "int64",
+    "integer": "int32",
+    "boolean": "bool",
+}
+
+
+def column_types(model: Any) -> dict[str, str]:
+    """The dtypes the model's signature asks for, by column, for the columns that have one."""
+    metadata = getattr(model, "metadata", None)
+    schema = metadata.get_input_schema() if metadata is not None else None
+    if schema is None or not getattr(schema, "has_input_names", lambda: False)():
+        return {}
+    wanted = {}
+    for column in schema.inputs:
+        name = getattr(column.type, "name", str(column.type))
+        if column.name and name in _NUMPY_TYPES:
+            wanted[column.name] = _NUMPY_TYPES[name]
+    return wanted
+
+
+def conform(frame: pd.DataFrame, wanted: dict[str, str]) -> pd.DataFrame:
+    """Cast JSON's numbers to the signature's types (a whole number sent for a double is fine)."""
+    casts = {
+        name: dtype
+        for name, dtype in wanted.items()
+        if name in frame.columns and str(frame[name].dtype) != dtype and not frame[name].isna().any()
+    }
+    if not casts:
+        return frame
+    try:
+        return frame.astype(casts)
+    except (ValueError, TypeError) as error:
+        raise PayloadError(f"a column does not match the model's signature: {error}") from error
