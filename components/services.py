@@ -48,3 +48,8 @@ ARTIFACT_CLIENT_LABEL = "slipway.dev/artifact-client"
 # Where each service keeps its files in the artifact bucket; a role reaches only its prefix.
 MLFLOW_ARTIFACT_PREFIX = "mlflow"
 ARGO_ARTIFACT_PREFIX = "argo"
+
+
+def model_namespace(team: str, model: str) -> str:
+    """The namespace a team's model lives in, in the environment's cluster."""
+    return f"{team}-{model}"

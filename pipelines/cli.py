@@ -108,7 +108,7 @@ def _render(project_dir: Path, args: argparse.Namespace) -> int:
     from pipelines.workflow import render_to
 
     declaration = _model_stack(project_dir, args.stack)
-    path = render_to(args.stack, declaration, args.out)
+    path = render_to(args.stack, declaration, args.out, project_dir)
     print(f"wrote {path}")
     return EXIT_OK
 

@@ -134,6 +134,7 @@ def statistics_problems(
             continue
         if found["missing"] - expected["missing"] > tolerance:
             problems.append(
-                f"column {name!r} is missing in {found['missing']:.0%} of rows (reference {expected['missing']:.0%})"
+                f"column {name!r} is missing in {found['missing']:.0%} of rows "
+                f"(reference {expected['missing']:.0%})"
             )
     return problems

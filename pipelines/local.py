@@ -124,7 +124,7 @@ def run_local(request: LocalRun, out: TextIO = sys.stdout, err: TextIO = sys.std
         state = run_step("promote", lambda s: stages.promote(s, target), state, sink)
         _print_step(out, state)
     except StepFailed as failure:
-        state = getattr(failure, "state", state)
+        state = failure.state or state
         _print_step(out, state)
         if deployed:
             state = run_step("rollback", lambda s: stages.rollback(s, target), state, sink)

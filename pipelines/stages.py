@@ -37,6 +37,8 @@ class StepFailed(Exception):
         self.step = step
         self.detail = detail
         self.numbers = numbers or {}
+        self.state: RunState | None = None
+        """The run's state with the failed step recorded, once run_step has seen it."""
 
 
 @cache
@@ -90,36 +92,31 @@ def run_step(
     started = now()
     try:
         updated, detail, numbers = action(state)
-    except StepFailed as failure:
-        record = StepRecord(
-            step=name,
-            started_at=started,
-            finished_at=now(),
-            outcome=Outcome.FAILED,
-            detail=failure.detail,
-            numbers=failure.numbers,
-        )
-        sink.write(_event(state, record))
-        failure.state = state.with_step(record)  # type: ignore[attr-defined]
-        raise
+    except StepFailed as failed:
+        raise _recorded(failed, state, name, started, sink) from None
     except Exception as error:  # a step that broke is a failed step, recorded like any other
-        record = StepRecord(
-            step=name,
-            started_at=started,
-            finished_at=now(),
-            outcome=Outcome.FAILED,
-            detail=f"{type(error).__name__}: {error}",
-        )
-        sink.write(_event(state, record))
-        failure = StepFailed(name, record.detail)
-        failure.state = state.with_step(record)  # type: ignore[attr-defined]
-        raise failure from error
+        broken = StepFailed(name, f"{type(error).__name__}: {error}")
+        raise _recorded(broken, state, name, started, sink) from error
     outcome = Outcome.SKIPPED if detail.startswith("skipped") else Outcome.PASSED
     record = StepRecord(
         step=name, started_at=started, finished_at=now(), outcome=outcome, detail=detail, numbers=numbers
     )
     sink.write(_event(updated, record))
     return updated.with_step(record)
+
+
+def _recorded(failure: StepFailed, state: RunState, name: str, started: float, sink: AuditSink) -> StepFailed:
+    record = StepRecord(
+        step=name,
+        started_at=started,
+        finished_at=now(),
+        outcome=Outcome.FAILED,
+        detail=failure.detail,
+        numbers=failure.numbers,
+    )
+    sink.write(_event(state, record))
+    failure.state = state.with_step(record)
+    return failure
 
 
 def record_run(state: RunState, outcome: Outcome, detail: str, sink: AuditSink) -> RunState:
@@ -233,10 +230,11 @@ def compare(state: RunState) -> tuple[RunState, str, dict[str, float]]:
     found = state.updated(champion_version=champion, champion_metrics=theirs)
     if not better:
         direction = "at least" if gate.higher_is_better else "at most"
+        needed = best + margin if gate.higher_is_better else best - margin
         raise StepFailed(
             "compare",
             f"{gate.metric} {ours:.4f} against champion version {champion}'s {best:.4f}: "
-            f"needs {direction} {best + margin if gate.higher_is_better else best - margin:.4f} (margin {margin})",
+            f"needs {direction} {needed:.4f} (margin {margin})",
             numbers,
         )
     return found, f"{gate.metric} {ours:.4f} against champion version {champion}'s {best:.4f}", numbers
