@@ -14,8 +14,10 @@ def _classes(scores: np.ndarray) -> np.ndarray:
     # Scores that are already labels stay as they are; probabilities are cut at one half.
     unique = np.unique(scores)
     if np.isin(unique, (0, 1)).all():
-        return scores.astype(int)
-    return (scores >= 0.5).astype(int)
+        labels: np.ndarray = scores.astype(int)
+    else:
+        labels = (scores >= 0.5).astype(int)
+    return labels
 
 
 def _clipped(scores: np.ndarray) -> np.ndarray:

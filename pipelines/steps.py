@@ -16,6 +16,7 @@ from pipelines import stages
 from pipelines.audit import AuditEvent, sink_from_environment
 from pipelines.stages import run_step
 from pipelines.state import Outcome, RunState, Settings, now
+from pipelines.targets.kubernetes import KubernetesTarget, target_from_environment
 
 State = Annotated[RunState, Parameter(name="state")]
 
@@ -24,9 +25,7 @@ class RolledBack(Exception):
     """The candidate was rolled back: the run did its job, and it failed."""
 
 
-def _target():  # type: ignore[no-untyped-def]
-    from pipelines.targets.kubernetes import target_from_environment
-
+def _target() -> KubernetesTarget:
     return target_from_environment(dict(os.environ))
 
 
