@@ -21,7 +21,8 @@ def _classes(scores: np.ndarray) -> np.ndarray:
 
 
 def _clipped(scores: np.ndarray) -> np.ndarray:
-    return np.clip(scores, 1e-15, 1 - 1e-15)
+    clipped: np.ndarray = np.clip(scores, 1e-15, 1 - 1e-15)
+    return clipped
 
 
 METRICS: dict[str, Scorer] = {
