@@ -69,7 +69,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 def run_local(request: LocalRun, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run every step; 0 when the candidate became champion, 1 when it was stopped, 2 on bad input."""
     home = request.project_dir / HOME_DIRECTORY
-    os.environ.setdefault("SLIPWAY_PROJECT_DIR", str(request.project_dir))
+    os.environ["SLIPWAY_PROJECT_DIR"] = str(request.project_dir)
     _quiet_libraries()
     tracking_uri = ensure_server(home)
     os.environ["MLFLOW_TRACKING_URI"] = tracking_uri

@@ -106,7 +106,10 @@ def column_types(model: Any) -> dict[str, str]:
 
 
 def conform(frame: pd.DataFrame, wanted: dict[str, str]) -> pd.DataFrame:
-    """Cast JSON's numbers to the signature's types (a whole number sent for a double is fine)."""
+    """Cast JSON's numbers to the signature's types where nothing is lost (5 for a double is fine).
+
+    A value the cast would change (1.7 for a long, "false" for a boolean) is refused, not rounded.
+    """
     casts = {
         name: dtype
         for name, dtype in wanted.items()
@@ -114,7 +117,15 @@ def conform(frame: pd.DataFrame, wanted: dict[str, str]) -> pd.DataFrame:
     }
     if not casts:
         return frame
-    try:
-        return frame.astype(casts)
-    except (ValueError, TypeError) as error:
-        raise PayloadError(f"a column does not match the model's signature: {error}") from error
+    for name, dtype in casts.items():
+        column = frame[name]
+        if dtype == "bool":
+            if not column.isin([True, False]).all() or not pd.api.types.is_numeric_dtype(column):
+                raise PayloadError(f"column {name!r} must be true or false by the model's signature")
+        elif not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            raise PayloadError(
+                f"column {name!r} must be a number ({dtype}) by the model's signature, got {column.dtype}"
+            )
+        elif dtype.startswith("int") and not (column % 1 == 0).all():
+            raise PayloadError(f"column {name!r} must be a whole number ({dtype}) by the model's signature")
+    return frame.astype(casts)

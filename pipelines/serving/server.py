@@ -161,7 +161,7 @@ class ModelServer:
         code = 200
         try:
             headers = dict(scope.get("headers") or [])
-            content_type = headers.get(b"content-type", b"application/json").split(b";")[0].strip()
+            content_type = headers.get(b"content-type", b"application/json").split(b";")[0].strip().lower()
             if content_type != b"application/json":
                 code = 415
                 self.metrics.errors.labels("content_type", version).inc()

@@ -79,13 +79,22 @@ class KubernetesTarget:
             status = rollout.get("status") or {}
             phase = status.get("phase", "")
             current = status.get("currentPodHash")
-            runs = self._analysis_runs(current)
+            # Until the controller has seen the new template, the status still describes the old pods.
+            generation = (rollout.get("metadata") or {}).get("generation")
+            observed = status.get("observedGeneration")
+            caught_up = generation is None or str(observed) == str(generation)
+            runs = self._analysis_runs(current) if caught_up else {}
             failed = [name for name, run_phase in runs.items() if run_phase in ("Failed", "Error")]
             numbers = {"analysis_runs": float(len(runs)), "failed_runs": float(len(failed))}
-            if status.get("abort") or phase == "Degraded" or failed:
-                reason = status.get("message") or f"analysis runs failed: {', '.join(failed) or 'none'}"
+            if caught_up and (status.get("abort") or phase == "Degraded" or failed):
+                if failed:
+                    reason = f"analysis runs failed: {', '.join(failed)}"
+                elif status.get("abort"):
+                    reason = status.get("message") or "the rollout was aborted"
+                else:
+                    reason = status.get("message") or "the rollout is degraded"
                 return AnalysisResult(False, f"rollout {phase or 'aborted'}: {reason}", numbers)
-            if phase == "Healthy" and current and status.get("stableRS") == current:
+            if caught_up and phase == "Healthy" and current and status.get("stableRS") == current:
                 return AnalysisResult(True, "rollout healthy on the candidate", numbers)
             if self.clock() >= deadline:
                 self._abort()
