@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= plans
 
-.PHONY: help setup validate plan test lint typecheck runtime-image clean
+.PHONY: help setup validate plan test lint typecheck bench runtime-image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ lint: ## ruff lint and format check
 
 typecheck: ## mypy, strict, on the packages
 	$(PY) -m mypy
+
+bench: ## measure the example's lead time and time to roll back
+	$(PY) benchmarks/lead_time.py
 
 runtime-image: ## build the runtime image as $(IMAGE) (needs Docker), e.g. IMAGE=<registry>/<cluster>/runtime:0.1.0
 	@test -n "$(IMAGE)" || (echo "set IMAGE=<registry>/<name>/runtime:<version>" >&2; exit 2)
