@@ -13,6 +13,7 @@ from pulumi.runtime import rpc
 from components.aws.kms import KeyPurpose
 from components.cli import main
 from components.offline.engine import engine_config, plan_stack
+from components.offline.mocks import PlanError
 from components.offline.render import kubernetes_objects, manifest_filename, write_plan
 from components.offline.values import SECRET, plain
 from tests.conftest import PROJECT_DIR, STACKS, planned, stack_config
@@ -219,3 +220,13 @@ def test_an_unanswerable_invoke_fails_loudly():
 
     with pytest.raises(PlanError, match="no offline stand-in for function aws:rds/getEngineVersion"):
         PlanMocks().call(MockCallArgs("aws:rds/getEngineVersion:getEngineVersion", {}, ""))
+
+
+def test_a_failed_plan_leaves_nothing_behind_for_the_next(scratch_project):
+    config = stack_config("fraud-detector-dev")
+    config["slipway:platformStack"] = "platform-staging"
+    project = scratch_project({"lonely": config})
+    with pytest.raises(PlanError, match="platform-staging"):
+        plan_stack(project, "lonely")
+    # The next plan in the same process runs clean: no error or task of the failed one carries over.
+    assert plan_stack(PROJECT_DIR, "platform-local").outputs["cloud"] == "kubernetes"

@@ -58,11 +58,12 @@ class ArtifactStore(pulumi.ComponentResource):
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Create the bucket and every control that keeps it private and recoverable."""
-        super().__init__("slipway:aws:ArtifactStore", name, None, opts)
+        # Checked before registering, so a refused component leaves nothing half-declared.
         if args.noncurrent_version_expiry_days < 1:
             raise ValueError(
                 f"noncurrent version expiry must be at least 1 day, got {args.noncurrent_version_expiry_days}"
             )
+        super().__init__("slipway:aws:ArtifactStore", name, None, opts)
         child = child_options(self, opts)
         bucket = aws.s3.Bucket(f"{name}-bucket", force_destroy=False, opts=child)
         # ACLs off: access is decided by IAM and the bucket policy alone.

@@ -83,9 +83,10 @@ class MlflowServer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MlflowServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """Create the server's objects in its namespace."""
-        super().__init__("slipway:cluster:MlflowServer", name, None, opts)
+        # Checked before registering, so a refused component leaves nothing half-declared.
         if args.replicas < 1:
             raise ValueError(f"MLflow needs at least one replica, got {args.replicas}")
+        super().__init__("slipway:cluster:MlflowServer", name, None, opts)
         child = child_options(self, opts)
         namespace = MLFLOW.namespace
         labels = selector_labels(NAME)

@@ -67,11 +67,12 @@ class SecureNamespace(pulumi.ComponentResource):
         self, name: str, args: SecureNamespaceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Create the namespace, then deny all traffic in it except DNS lookups."""
-        super().__init__("slipway:cluster:SecureNamespace", name, None, opts)
+        # Checked before registering, so a refused component leaves nothing half-declared.
         if args.level is not PodSecurityLevel.RESTRICTED and not args.level_reason.strip():
             raise ValueError(
                 f"namespace {args.namespace!r} asks for Pod Security {args.level.value!r} without a reason"
             )
+        super().__init__("slipway:cluster:SecureNamespace", name, None, opts)
         annotations = {REASON_ANNOTATION: args.level_reason} if args.level_reason else None
         labels = {
             "app.kubernetes.io/part-of": PART_OF,

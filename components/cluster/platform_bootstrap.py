@@ -82,9 +82,10 @@ class PlatformBootstrap(pulumi.ComponentResource):
         self, name: str, args: PlatformBootstrapArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Create the Secrets the Job reads and the Job itself."""
-        super().__init__("slipway:cluster:PlatformBootstrap", name, None, opts)
+        # Checked before registering, so a refused component leaves nothing half-declared.
         if (args.admin_secret_arn is None) == (args.admin_password is None):
             raise ValueError("the bootstrap needs exactly one of an admin secret ARN or an admin password")
+        super().__init__("slipway:cluster:PlatformBootstrap", name, None, opts)
         child = child_options(self, opts)
         namespace = args.identity.namespace
         account = k8s.core.v1.ServiceAccount(

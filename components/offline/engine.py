@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -16,7 +17,6 @@ import pulumi
 import yaml
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
 
 from components.declaration import (
     Declaration,
@@ -132,28 +132,38 @@ def _run_program(
     mocks = PlanMocks(region=_region(declaration, references), references=references)
     monitor = RecordingMonitor(mocks)
 
-    # Each plan starts from a clean runtime: no root stack or config left by an earlier plan.
-    settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(
-        mocks,
-        project=project,
-        stack=stack,
-        preview=False,
-        monitor=monitor,
-        organization=ORGANIZATION,
-        logger=logging.getLogger("slipway.plan"),
-    )
-    pulumi.runtime.set_all_config(config, secret_keys)
-    # set_mocks registers a root stack of its own; the program's run registers the real one.
-    settings.ROOT.set(None)
+    # Each plan starts from a clean runtime: no root stack, config, RPC or task left by an earlier
+    # plan, even one that failed halfway (its unfinished registrations would otherwise run on).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(
+            mocks,
+            project=project,
+            stack=stack,
+            preview=False,
+            monitor=monitor,
+            organization=ORGANIZATION,
+            logger=logging.getLogger("slipway.plan"),
+        )
+        pulumi.runtime.set_all_config(config, secret_keys)
+        # set_mocks registers a root stack of its own; the program's run registers the real one.
+        settings.ROOT.set(None)
+        # The SDK keeps its RPC bookkeeping across runs: a failed run's error would end the next one.
+        settings._get_rpc_manager().clear()
+        with settings.SETTINGS.lock:
+            settings.SETTINGS.outputs.clear()
 
-    program = project_dir / PROGRAM
+        program = project_dir / PROGRAM
 
-    def run_program() -> None:
-        runpy.run_path(str(program), run_name="__main__")
+        def run_program() -> None:
+            runpy.run_path(str(program), run_name="__main__")
 
-    with _importable(project_dir):
-        _sync_await(run_in_stack(run_program))
+        with _importable(project_dir):
+            loop.run_until_complete(run_in_stack(run_program))
+    finally:
+        _discard(loop)
 
     return Plan(
         project=project,
@@ -163,6 +173,18 @@ def _run_program(
         calls=tuple(monitor.calls),
         outputs=dict(monitor.stack_outputs),
     )
+
+
+def _discard(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel whatever a run left pending and close its loop."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    # Leave a fresh loop for whatever the process does next, as it had one before.
+    asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 @contextlib.contextmanager
