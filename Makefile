@@ -9,7 +9,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 setup: ## create the virtualenv and install Slipway with its dev tools
-	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e ".[runtime,dev]"
+	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip && $(VENV)/bin/pip install -q -e ".[runtime,dev]"
 
 validate: ## check every stack declaration
 	$(VENV)/bin/slipway validate
