@@ -151,7 +151,7 @@ def run_local(request: LocalRun, out: TextIO = sys.stdout, err: TextIO = sys.std
 def _quiet_libraries() -> None:
     # The run prints one line per step; MLflow's own progress lines and links would bury them.
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=r"mlflow(\..*)?")
     warnings.filterwarnings("ignore", category=FutureWarning)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from typing import Any
 
 import mlflow
@@ -48,7 +50,9 @@ def register(
         profile_uri = f"runs:/{run.info.run_id}/reference_profile.json"
     tags = {f"{TAG_PREFIX}{key}": value for key, value in provenance.items()}
     tags[f"{TAG_PREFIX}reference_profile"] = profile_uri
-    version = mlflow.register_model(model_uri, name, tags=tags)
+    # MLflow narrates registration on stderr; the pipeline reports the version itself.
+    with contextlib.redirect_stderr(io.StringIO()):
+        version = mlflow.register_model(model_uri, name, tags=tags)
     return str(version.version)
 
 
