@@ -55,6 +55,30 @@ def add_commands(commands: Any) -> None:
     submit.add_argument("--insecure", action="store_true", help="accept the server's self-signed certificate")
     submit.set_defaults(run=_submit)
 
+    drift = commands.add_parser("drift", help="check live inputs for drift against a reference")
+    drift_actions = drift.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = drift_actions.add_parser(
+        "check",
+        help="compare live inputs with a reference profile",
+        description="Exit 0 when nothing drifted, 3 when a feature drifted, 2 on bad input.",
+    )
+    check.add_argument(
+        "--current", type=Path, required=True, help="a prediction log (.jsonl), CSV or Parquet file"
+    )
+    check.add_argument(
+        "--reference",
+        help="a profile (.json), a dataset to profile, or a registered model (models:/NAME@champion); "
+        "default with --stack: the stack's champion",
+    )
+    check.add_argument("--stack", help="a model stack: its drift features, threshold and champion")
+    check.add_argument("--threshold", type=float, help="the drift threshold (default: the stack's, or 0.1)")
+    check.add_argument(
+        "--features", help="comma-separated features (default: the stack's, or every reference column)"
+    )
+    check.add_argument("--html", type=Path, help="write an HTML report here")
+    check.add_argument("--metrics-out", type=Path, help="write Prometheus metrics here")
+    check.set_defaults(run=_drift_check)
+
     local = commands.add_parser("local", help="the servers a local pipeline run leaves running")
     local_actions = local.add_subparsers(dest="action", required=True, metavar="ACTION")
     down = local_actions.add_parser("down", help="stop the local model servers and MLflow")
@@ -134,6 +158,38 @@ def _submit(project_dir: Path, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"submitted {name}")
     return EXIT_OK
+
+
+def _drift_check(project_dir: Path, args: argparse.Namespace) -> int:
+    from pipelines import drift
+
+    model, threshold, features, reference = "model", 0.1, None, args.reference
+    if args.stack:
+        declaration = _model_stack(project_dir, args.stack)
+        model = declaration.model.name
+        if declaration.drift is not None:
+            threshold, features = declaration.drift.threshold, list(declaration.drift.features)
+        reference = reference or f"models:/{model}@champion"
+    if reference is None:
+        raise InputError("give --reference, or --stack to use the stack's champion")
+    if args.threshold is not None:
+        threshold = args.threshold
+    if args.features:
+        features = [name.strip() for name in args.features.split(",") if name.strip()]
+    if not args.current.exists():
+        raise InputError(f"--current {args.current}: no such file")
+    try:
+        profile = drift.load_reference(reference)
+        current = drift.load_current(args.current)
+        report = drift.check(profile, current, threshold, features)
+    except (ValueError, OSError, KeyError) as error:
+        raise InputError(f"drift check: {error}") from error
+    print(drift.terminal(report))
+    if args.html:
+        args.html.write_text(drift.html_report(report, current, f"Drift of {model}"), encoding="utf-8")
+    if args.metrics_out:
+        args.metrics_out.write_text(drift.prometheus_text(report, model), encoding="utf-8")
+    return report.exit_code
 
 
 def _down(project_dir: Path, args: argparse.Namespace) -> int:
