@@ -79,6 +79,21 @@ def add_commands(commands: Any) -> None:
     check.add_argument("--metrics-out", type=Path, help="write Prometheus metrics here")
     check.set_defaults(run=_drift_check)
 
+    report = commands.add_parser(
+        "report",
+        help="deployment frequency, lead time, change failure rate and time to restore",
+        description="DORA's four measures from the audit trail, per model and per team.",
+    )
+    report.add_argument(
+        "--audit",
+        help="the audit trail: a JSON-lines file or s3://bucket/prefix (default .slipway/audit.jsonl)",
+    )
+    report.add_argument("--team")
+    report.add_argument("--model")
+    report.add_argument("--since", help="only runs started on or after this date (YYYY-MM-DD, UTC)")
+    report.add_argument("--html", type=Path, help="write the HTML report here")
+    report.set_defaults(run=_report)
+
     local = commands.add_parser("local", help="the servers a local pipeline run leaves running")
     local_actions = local.add_subparsers(dest="action", required=True, metavar="ACTION")
     down = local_actions.add_parser("down", help="stop the local model servers and MLflow")
@@ -190,6 +205,31 @@ def _drift_check(project_dir: Path, args: argparse.Namespace) -> int:
     if args.metrics_out:
         args.metrics_out.write_text(drift.prometheus_text(report, model), encoding="utf-8")
     return report.exit_code
+
+
+def _report(project_dir: Path, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from pipelines import report
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+        except ValueError as error:
+            raise InputError(f"--since {args.since!r}: expected YYYY-MM-DD") from error
+    source = args.audit or str(project_dir / ".slipway" / "audit.jsonl")
+    if not source.startswith("s3://") and not Path(source).exists():
+        raise InputError(f"no audit trail at {source}: run a pipeline first, or name one with --audit")
+    events = report.load(source)
+    groups = report.by_group(events, team=args.team, model=args.model, since=since)
+    if not groups:
+        raise InputError("no runs match the given team, model and date")
+    print(report.terminal(groups))
+    if args.html:
+        args.html.write_text(report.html_report(groups, events), encoding="utf-8")
+        print(f"wrote {args.html}")
+    return EXIT_OK
 
 
 def _down(project_dir: Path, args: argparse.Namespace) -> int:
