@@ -45,13 +45,10 @@ snapshot = Report([DataDriftPreset()]).run(reference_data=reference, current_dat
 took = time.perf_counter() - started
 flagged = []
 for metric in snapshot.dict()["metrics"]:
-    name = metric.get("metric_id", "")
-    value = metric.get("value")
-    if name.startswith("ValueDrift(") and isinstance(value, (int, float)):
-        column = name[len("ValueDrift(column="):].split(",")[0].rstrip(")")
-        method_threshold = 0.1
-        if value >= method_threshold:
-            flagged.append(column)
+    config = metric.get("config", {})
+    # A column drifts when its statistic passes the threshold Evidently chose for its method.
+    if config.get("type", "").endswith("ValueDrift") and metric["value"] >= config.get("threshold", 0.1):
+        flagged.append(config["column"])
 print(json.dumps({"seconds": took, "import_seconds": imported, "flagged": sorted(flagged)}))
 """
 
