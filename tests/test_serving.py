@@ -360,7 +360,7 @@ def test_predictions_that_are_not_scores_are_still_answered():
     assert response.json() == {"predictions": ["fraud", "fraud"]}
     text = get(server, "/metrics").text
     assert metric(text, "model_rows_total", model_version="7") == 2
-    assert metric(text, "model_prediction_score_count", model_version="7") is None
+    assert not metric(text, "model_prediction_score_count", model_version="7"), "labels are not scores"
 
 
 # The model's signature
@@ -598,3 +598,53 @@ def test_content_type_is_case_insensitive():
     server = make_server(SumModel())
     response = post_raw(server, b'{"instances": [[1, 2]]}', content_type="Application/JSON")
     assert response.status_code == 200
+
+
+class CountingModel:
+    """Sums each row and counts its predict calls; a row with a negative value fails the call."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        self.calls.append(len(frame))
+        if (frame.to_numpy() < 0).any():
+            raise ValueError("negative amounts are refused")
+        return frame.sum(axis=1).to_numpy()
+
+
+def _concurrently(server: ModelServer, bodies: list[Any]) -> list[httpx.Response]:
+    async def send_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=server)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return list(await asyncio.gather(*(client.post("/invocations", json=body) for body in bodies)))
+
+    return asyncio.run(send_all())
+
+
+def test_concurrent_requests_share_predict_calls_and_get_their_own_rows():
+    model = CountingModel()
+    server = make_server(model)
+    bodies = [{"dataframe_records": [{"a": n, "b": 1}]} for n in range(40)]
+    responses = _concurrently(server, bodies)
+    assert [r.json()["predictions"] for r in responses] == [[n + 1] for n in range(40)]
+    assert sum(model.calls) == 40
+    assert len(model.calls) < 40, "concurrent requests were joined into fewer calls"
+
+
+def test_a_bad_request_in_a_batch_fails_alone():
+    model = CountingModel()
+    server = make_server(model)
+    bodies = [{"dataframe_records": [{"a": -1 if n == 7 else n, "b": 1}]} for n in range(20)]
+    responses = _concurrently(server, bodies)
+    codes = [r.status_code for r in responses]
+    assert codes[7] == 500
+    assert codes[:7] + codes[8:] == [200] * 19
+    assert "negative amounts are refused" in responses[7].json()["message"]
+
+
+def test_a_lone_request_is_not_held_back():
+    model = CountingModel()
+    server = make_server(model)
+    assert post(server, {"dataframe_records": [{"a": 1, "b": 2}]}).json() == {"predictions": [3]}
+    assert model.calls == [1]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -15,12 +15,21 @@ class PayloadError(ValueError):
     """The request body is not one of the accepted formats; the message says what was wrong."""
 
 
+def decode(body: bytes) -> Any:
+    """The JSON of a request body."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise PayloadError(f"the body is not JSON: {error}") from error
+
+
 def parse_request(body: bytes) -> pd.DataFrame:
     """A request body in any of MLflow's formats, as the DataFrame the model receives."""
-    try:
-        document = json.loads(body)
-    except ValueError as error:
-        raise PayloadError(f"the body is not JSON: {error}") from error
+    return frame_of(decode(body))
+
+
+def frame_of(document: Any) -> pd.DataFrame:
+    """A decoded request in any of MLflow's formats, as the DataFrame the model receives."""
     if not isinstance(document, dict):
         raise PayloadError(f"the body must be a JSON object with one of: {', '.join(FORMATS)}")
     present = [key for key in FORMATS if key in document]
@@ -129,3 +138,69 @@ def conform(frame: pd.DataFrame, wanted: dict[str, str]) -> pd.DataFrame:
         elif dtype.startswith("int") and not (column % 1 == 0).all():
             raise PayloadError(f"column {name!r} must be a whole number ({dtype}) by the model's signature")
     return frame.astype(casts)
+
+
+class Table:
+    """A request's rows as columns of plain values: cheap to build, cheap to join into one batch."""
+
+    __slots__ = ("columns", "values", "rows")
+
+    def __init__(self, columns: tuple[Any, ...], values: list[list[Any]], rows: int) -> None:
+        """Columns by name, each a list with one value per row."""
+        self.columns = columns
+        self.values = values
+        self.rows = rows
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as the DataFrame a model takes."""
+        return pd.DataFrame(dict(zip(self.columns, self.values, strict=True)), columns=list(self.columns))
+
+
+def _from_records(records: list[Any], key: str) -> Table:
+    if not all(isinstance(record, dict) for record in records):
+        raise PayloadError(f"{key} must be a list of objects")
+    if not records:
+        raise PayloadError(f"{key} holds no rows")
+    columns = tuple(records[0])
+    if any(len(record) != len(columns) for record in records):
+        # Records with differing keys: let pandas align them, as MLflow does.
+        frame = pd.DataFrame.from_records(records)
+        return Table(tuple(frame.columns), [frame[c].tolist() for c in frame.columns], len(frame))
+    return Table(columns, [[record.get(column) for record in records] for column in columns], len(records))
+
+
+def parse_table(document: Any) -> Table:
+    """A decoded request body in any of MLflow's formats, as columns; the same rules as parse_request."""
+    if not isinstance(document, dict):
+        raise PayloadError(f"the body must be a JSON object with one of: {', '.join(FORMATS)}")
+    present = [key for key in FORMATS if key in document]
+    if len(present) != 1:
+        raise PayloadError(
+            f"the body must hold exactly one of {', '.join(FORMATS)}; found {', '.join(present) or 'none'}"
+        )
+    (key,) = present
+    value = document[key]
+    if key == "dataframe_split":
+        if not isinstance(value, dict) or "data" not in value or "index" in value:
+            # An index (or an odd shape) takes the general path through pandas.
+            frame = frame_of(document)
+            return Table(tuple(frame.columns), [frame[c].tolist() for c in frame.columns], len(frame))
+        data = value["data"]
+        if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
+            raise PayloadError("dataframe_split 'data' must be a list of rows")
+        columns = tuple(value.get("columns") or range(len(data[0]) if data else 0))
+        if any(len(row) != len(columns) for row in data):
+            raise PayloadError(f"dataframe_split rows must each have {len(columns)} values")
+        return Table(
+            columns,
+            [list(column) for column in zip(*data, strict=True)] if data else [[] for _ in columns],
+            len(data),
+        )
+    if key == "dataframe_records":
+        if not isinstance(value, list):
+            raise PayloadError("dataframe_records must be a list of objects")
+        return _from_records(value, key)
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return _from_records(value, key)
+    frame = frame_of(document)
+    return Table(tuple(frame.columns), [frame[c].tolist() for c in frame.columns], len(frame))
