@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import os
 import sys
 from pathlib import Path
@@ -22,6 +24,15 @@ def version_of(model_uri: str) -> str:
     return "unversioned"
 
 
+def _release_load_memory() -> None:
+    """Hand back to the system what loading the model used once (buffers, import leftovers)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to trim
+
+
 def main(argv: list[str] | None = None) -> int:
     """Load the model, then serve it until stopped."""
     parser = argparse.ArgumentParser(prog="python -m pipelines.serving", description=__doc__)
@@ -37,15 +48,16 @@ def main(argv: list[str] | None = None) -> int:
         print("model server: give --model-uri or set SLIPWAY_MODEL_URI", file=sys.stderr)
         return 2
 
-    import mlflow.pyfunc
     import uvicorn
-    from mlflow.exceptions import MlflowException
+
+    from pipelines.serving.loading import LoadError, load
 
     try:
-        model = mlflow.pyfunc.load_model(args.model_uri)
-    except (MlflowException, OSError) as error:
-        print(f"model server: cannot load {args.model_uri}: {error}", file=sys.stderr)
+        model = load(args.model_uri)
+    except (LoadError, OSError) as error:
+        print(f"model server: {error}", file=sys.stderr)
         return 1
+    _release_load_memory()
     log = PredictionLog(Path(args.prediction_log), args.sample_rate) if args.prediction_log else None
     app = ModelServer(ServedModel(model=model, uri=args.model_uri, version=version_of(args.model_uri)), log)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on")

@@ -91,7 +91,7 @@ def scores(predictions: Any) -> np.ndarray:
     raise ValueError(f"cannot score predictions of shape {array.shape}")
 
 
-_NUMPY_TYPES = {
+NUMPY_TYPES = {
     "double": "float64",
     "float": "float32",
     "long": "int64",
@@ -102,6 +102,9 @@ _NUMPY_TYPES = {
 
 def column_types(model: Any) -> dict[str, str]:
     """The dtypes the model's signature asks for, by column, for the columns that have one."""
+    declared = getattr(model, "input_types", None)
+    if isinstance(declared, dict):
+        return dict(declared)
     metadata = getattr(model, "metadata", None)
     schema = metadata.get_input_schema() if metadata is not None else None
     if schema is None or not getattr(schema, "has_input_names", lambda: False)():
@@ -109,8 +112,8 @@ def column_types(model: Any) -> dict[str, str]:
     wanted = {}
     for column in schema.inputs:
         name = getattr(column.type, "name", str(column.type))
-        if column.name and name in _NUMPY_TYPES:
-            wanted[column.name] = _NUMPY_TYPES[name]
+        if column.name and name in NUMPY_TYPES:
+            wanted[column.name] = NUMPY_TYPES[name]
     return wanted
 
 
