@@ -26,8 +26,10 @@ lint: ## ruff lint and format check
 typecheck: ## mypy, strict, on the packages
 	$(PY) -m mypy
 
-bench: ## measure the example's lead time and time to roll back
+bench: ## run the benchmarks: lead time, serving against mlflow, drift against Evidently
 	$(PY) benchmarks/lead_time.py
+	$(PY) benchmarks/serving_vs_mlflow.py
+	$(PY) benchmarks/drift_vs_evidently.py
 
 runtime-image: ## build the runtime image as $(IMAGE) (needs Docker), e.g. IMAGE=<registry>/<cluster>/runtime:0.1.0
 	@test -n "$(IMAGE)" || (echo "set IMAGE=<registry>/<name>/runtime:<version>" >&2; exit 2)
