@@ -22,18 +22,7 @@ def build_platform(stack: str, declaration: PlatformDeclaration) -> None:
         layer = build_aws_layer(stack, declaration)
         for name, value in layer.outputs.items():
             pulumi.export(name, value)
-        cloud = CloudServices(
-            kubeconfig=layer.kubeconfig,
-            region=layer.region,
-            vpc_cidr=layer.vpc_cidr,
-            runtime_repository_url=layer.runtime_repository_url,
-            artifact_bucket=layer.artifact_bucket,
-            artifacts_kms_key_arn=layer.artifacts_kms_key_arn,
-            node_volumes_kms_key_arn=layer.node_volumes_kms_key_arn,
-            database_address=layer.database_address,
-            database_port=layer.database_port,
-            database_secret_arn=layer.database_secret_arn,
-        )
+        cloud = layer.services
     else:
         assert declaration.kubernetes is not None  # guaranteed by the declaration's consistency rules
         pulumi.export("kubeContext", declaration.kubernetes.context)

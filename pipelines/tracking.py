@@ -12,23 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from pipelines.targets.local import free_port
+from pipelines.targets.local import free_port, process_alive
 
 READY_TIMEOUT_SECONDS = 120
 
 
 class TrackingError(RuntimeError):
     """The tracking server cannot be started or reached."""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _healthy(url: str) -> bool:
@@ -51,7 +41,7 @@ def ensure_server(home: Path) -> str:
     if state_file.exists():
         state = json.loads(state_file.read_text())
         url = f"http://127.0.0.1:{state['port']}"
-        if _alive(state["pid"]) and _healthy(url):
+        if process_alive(state["pid"]) and _healthy(url):
             return url
     port = free_port()
     log = directory / "server.log"
@@ -103,15 +93,15 @@ def stop_server(home: Path) -> str | None:
         return None
     state = json.loads(state_file.read_text())
     state_file.unlink()
-    if not _alive(state["pid"]):
+    if not process_alive(state["pid"]):
         return None
     try:
         os.killpg(state["pid"], signal.SIGTERM)
     except ProcessLookupError:
         return None
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(state["pid"]):
+    while time.monotonic() < deadline and process_alive(state["pid"]):
         time.sleep(0.1)
-    if _alive(state["pid"]):
+    if process_alive(state["pid"]):
         os.killpg(state["pid"], signal.SIGKILL)
     return f"MLflow tracking server (port {state['port']})"

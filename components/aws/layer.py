@@ -25,6 +25,7 @@ from components.aws.service_grants import (
     mlflow_statements,
 )
 from components.aws.workload_role import WorkloadRole, WorkloadRoleArgs
+from components.cluster.layer import CloudServices
 from components.declaration.platform import PlatformDeclaration, PoolKind
 from components.services import ARGO_SERVER, BOOTSTRAP, EBS_CSI, MLFLOW, VPC_CNI, ServiceIdentity
 
@@ -38,17 +39,8 @@ class AwsLayer:
     """What the cloud layer hands to the cluster layer and to the stack's outputs."""
 
     cluster_name: pulumi.Output[str]
-    kubeconfig: pulumi.Output[str]
-    """A secret: the kubeconfig the cluster layer's Kubernetes provider uses."""
-    region: str
-    vpc_cidr: str
-    runtime_repository_url: pulumi.Output[str]
-    artifact_bucket: pulumi.Output[str]
-    artifacts_kms_key_arn: pulumi.Output[str]
-    node_volumes_kms_key_arn: pulumi.Output[str]
-    database_address: pulumi.Output[str]
-    database_port: pulumi.Output[int]
-    database_secret_arn: pulumi.Output[str]
+    services: CloudServices
+    """What the cluster layer builds on: the kubeconfig (a secret), network, store, database, keys."""
     outputs: dict[str, Any]
 
 
@@ -259,8 +251,7 @@ def build_aws_layer(stack: str, declaration: PlatformDeclaration) -> AwsLayer:
         "kmsKeyArns": {purpose.value: key.key_arn for purpose, key in keys.items()},
         "serviceRoleArns": {label: service.role_arn for label, service in service_roles.items()},
     }
-    return AwsLayer(
-        cluster_name=cluster.name,
+    services = CloudServices(
         kubeconfig=kubeconfig,
         region=settings.region,
         vpc_cidr=settings.vpc_cidr,
@@ -271,5 +262,5 @@ def build_aws_layer(stack: str, declaration: PlatformDeclaration) -> AwsLayer:
         database_address=database.address,
         database_port=database.port,
         database_secret_arn=database.secret_arn,
-        outputs=outputs,
     )
+    return AwsLayer(cluster_name=cluster.name, services=services, outputs=outputs)

@@ -45,7 +45,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -85,7 +86,9 @@ class LocalServers:
         if not self.state_file.exists():
             return {}
         raw = json.loads(self.state_file.read_text(encoding="utf-8"))
-        return {role: ServerRecord(**record) for role, record in raw.items() if _alive(int(record["pid"]))}
+        return {
+            role: ServerRecord(**record) for role, record in raw.items() if process_alive(int(record["pid"]))
+        }
 
     def save(self, servers: dict[str, ServerRecord]) -> None:
         """Write the records atomically, so a kill mid-write never loses the champion's."""
@@ -145,13 +148,13 @@ def stop(record: ServerRecord, grace_seconds: float = 10.0) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace_seconds
-    while time.monotonic() < deadline and _alive(record.pid):
+    while time.monotonic() < deadline and process_alive(record.pid):
         try:
             os.waitpid(record.pid, os.WNOHANG)
         except ChildProcessError:
             pass
         time.sleep(0.1)
-    if _alive(record.pid):
+    if process_alive(record.pid):
         try:
             os.killpg(record.pid, signal.SIGKILL)
         except ProcessLookupError:
