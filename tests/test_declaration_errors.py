@@ -613,3 +613,18 @@ def test_bad_byo_cluster_settings(scratch_project, capsys, key, value, expected)
     code, lines = _run_validate(scratch_project, {"broken": config}, capsys)
     assert code == 2
     assert lines == [f"{SOURCE}: {expected}"]
+
+
+def test_a_model_asking_for_more_gpus_than_its_team_may_use(scratch_project, capsys):
+    config = copy.deepcopy(stack_config("fraud-detector-prod"))
+    config["slipway:serving"] = {**config["slipway:serving"], "gpus": 1, "maxReplicas": 3}
+    stacks = {"broken": config, "platform-prod": stack_config("platform-prod")}
+    code, lines = _run_validate(scratch_project, stacks, capsys)
+    assert code == 2
+    assert lines == [
+        f"{SOURCE}: slipway:serving.gpus: got 1 per replica x maxReplicas 3 = 3 GPUs, "
+        "more than team 'payments' may use in 'platform-prod'; allowed: 2 in total"
+    ]
+    config["slipway:serving"].update(minReplicas=2, maxReplicas=2)
+    code, lines = _run_validate(scratch_project, stacks, capsys)
+    assert code == 0, lines

@@ -40,3 +40,15 @@ def platform_link_findings(
             f"got {model.team!r}, not a team of {model.platform_stack!r}; "
             f"allowed: {', '.join(teams) or 'none declared there'}",
         )
+    team = next((t for t in platform_outputs.get("teams") or [] if t.get("name") == model.team), None)
+    if team is not None and model.serving.gpus > 0:
+        # At full scale every replica holds its GPUs; the team's quota must cover that.
+        wanted = model.serving.gpus * model.serving.max_replicas
+        allowed = int((team.get("quota") or {}).get("gpus", 0))
+        if wanted > allowed:
+            yield (
+                f"{NAMESPACE}:serving.gpus",
+                f"got {model.serving.gpus} per replica x maxReplicas {model.serving.max_replicas} = "
+                f"{wanted} GPUs, more than team {model.team!r} may use in {model.platform_stack!r}; "
+                f"allowed: {allowed} in total",
+            )
