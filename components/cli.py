@@ -79,6 +79,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.set_defaults(run=_plan)
 
+    new = commands.add_parser("new", help="write a new stack declaration")
+    kinds = new.add_subparsers(dest="kind", required=True, metavar="KIND")
+    model = kinds.add_parser(
+        "model",
+        help="a model stack: stacks/Pulumi.<NAME>-<ENV>.yaml",
+        description="Write a commented model stack that validates as written; never overwrites a file.",
+    )
+    model.add_argument("name", metavar="NAME")
+    model.add_argument("--team", required=True)
+    model.add_argument("--env", required=True, dest="environment")
+    model.add_argument("--platform", required=True, help="the platform stack to join")
+    model.set_defaults(run=_new_model)
+
     add_commands(commands)
     return parser
 
@@ -143,6 +156,14 @@ def _describe(declaration: Declaration) -> str:
     if isinstance(declaration, PlatformDeclaration):
         return f"platform, {declaration.environment.value}, {declaration.cloud.value}"
     return f"model {declaration.model.name}, {declaration.environment.value}, team {declaration.team}"
+
+
+def _new_model(project_dir: Path, args: argparse.Namespace) -> int:
+    from components.scaffold import new_model
+
+    path = new_model(project_dir, args.name, args.team, args.environment, args.platform)
+    print(f"wrote {path.relative_to(project_dir)}; edit the evaluation data, then `slipway validate`")
+    return EXIT_OK
 
 
 def _plan(project_dir: Path, args: argparse.Namespace) -> int:
