@@ -191,11 +191,12 @@ def _drift_check(project_dir: Path, args: argparse.Namespace) -> int:
         threshold = args.threshold
     if args.features:
         features = [name.strip() for name in args.features.split(",") if name.strip()]
-    if not args.current.exists():
+    current_source = str(args.current)
+    if not current_source.startswith(("http://", "https://")) and not Path(current_source).exists():
         raise InputError(f"--current {args.current}: no such file")
     try:
         profile = drift.load_reference(reference)
-        current = drift.load_current(args.current)
+        current = drift.load_current(current_source)
         report = drift.check(profile, current, threshold, features)
     except (ValueError, OSError, KeyError) as error:
         raise InputError(f"drift check: {error}") from error

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,15 +153,22 @@ def check(
     return DriftReport(threshold=threshold, rows=len(current), features=tuple(verdicts), reference=reference)
 
 
-def load_current(path: Path) -> pd.DataFrame:
-    """Live inputs: a prediction log (JSON lines with 'features') or a CSV or Parquet file."""
+def _records(text: str) -> pd.DataFrame:
+    rows = [json.loads(line)["features"] for line in text.splitlines() if line.strip()]
+    return pd.DataFrame.from_records(rows)
+
+
+def load_current(path: Path | str) -> pd.DataFrame:
+    """Live inputs: a model server's /predictions, a prediction log (JSON lines), CSV or Parquet."""
+    if isinstance(path, str) and path.startswith(("http://", "https://")):
+        import httpx
+
+        response = httpx.get(path, timeout=30)
+        response.raise_for_status()
+        return _records(response.text)
+    path = Path(path)
     if path.suffix == ".jsonl":
-        rows = [
-            json.loads(line)["features"]
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
-        return pd.DataFrame.from_records(rows)
+        return _records(path.read_text(encoding="utf-8"))
     if path.suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
     return pd.read_csv(path)
@@ -295,3 +303,35 @@ def html_report(report: DriftReport, current: pd.DataFrame, title: str) -> str:
         "<table><tr><th>feature</th><th>kind</th><th>score</th><th>verdict</th><th>why</th></tr>"
         f"{rows}</table>{charts}</body></html>"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The scheduled check in the cluster: python -m pipelines.drift --reference ... --current URL."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m pipelines.drift", description=main.__doc__)
+    parser.add_argument("--reference", required=True)
+    parser.add_argument("--current", required=True)
+    parser.add_argument("--threshold", type=float, default=0.1)
+    parser.add_argument("--features", default="")
+    parser.add_argument("--model", default="model")
+    parser.add_argument("--metrics-out", type=Path)
+    parser.add_argument("--verdict-out", type=Path, help="write 'drift' or 'none' here and exit 0 either way")
+    args = parser.parse_args(argv)
+    features = [name for name in args.features.split(",") if name] or None
+    try:
+        report = check(load_reference(args.reference), load_current(args.current), args.threshold, features)
+    except (ValueError, OSError, KeyError) as error:
+        print(f"drift check: {error}", file=sys.stderr)
+        return 2
+    print(terminal(report))
+    if args.metrics_out:
+        args.metrics_out.write_text(prometheus_text(report, args.model), encoding="utf-8")
+    if args.verdict_out:
+        args.verdict_out.write_text("drift" if report.drifted else "none", encoding="utf-8")
+        return EXIT_NO_DRIFT
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

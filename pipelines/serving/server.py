@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import collections
 import json
 import math
 import queue
@@ -150,10 +151,11 @@ class _Families:
 class PredictionLog:
     """A sampled log of inputs and predictions for drift checks, written off the request path."""
 
-    def __init__(self, path: Path, sample_rate: float) -> None:
-        """Start the writer thread."""
+    def __init__(self, path: Path, sample_rate: float, keep: int = 10_000) -> None:
+        """Start the writer thread; the newest `keep` sampled rows also stay in memory."""
         self.path = path
         self.sample_rate = sample_rate
+        self.recent: collections.deque[str] = collections.deque(maxlen=keep)
         self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = threading.Thread(target=self._write, name="prediction-log", daemon=True)
@@ -328,6 +330,10 @@ class ModelServer:
         elif path == "/version" and method == "GET":
             body = orjson.dumps({"model_uri": self.served.uri, "model_version": self.served.version})
             await _respond(send, 200, body)
+        elif path == "/predictions" and method == "GET" and self.prediction_log is not None:
+            # The sampled recent inputs, as JSON lines: what a drift check compares with the reference.
+            body = "\n".join(self.prediction_log.recent).encode()
+            await _respond(send, 200, body, b"application/x-ndjson")
         elif path == "/metrics" and method == "GET":
             await _respond(send, 200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST.encode())
         else:

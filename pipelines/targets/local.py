@@ -32,6 +32,7 @@ READY_TIMEOUT_SECONDS = 120
 REQUESTS_PER_INTERVAL = 50
 INTERVALS = 4
 CONCURRENCY = 4
+WARM_UP_REQUESTS = 10
 
 
 class ServerError(RuntimeError):
@@ -252,18 +253,25 @@ class LocalTarget:
             self.servers.prediction_log(), self.evaluation(), REQUESTS_PER_INTERVAL * INTERVALS
         )
 
-        def send(row: dict[str, Any]) -> tuple[int, float]:
-            started = time.perf_counter()
-            try:
-                response = httpx.post(
-                    f"{candidate.url}/invocations", json={"dataframe_records": [row]}, timeout=10.0
-                )
-                status = response.status_code
-            except httpx.HTTPError:
-                status = 599
-            return status, (time.perf_counter() - started) * 1000
+        # One keep-alive client, as live callers hold connections; a first few requests warm the
+        # server (lazy imports, first predict) and are not judged.
+        with httpx.Client(
+            base_url=candidate.url, timeout=10.0, limits=httpx.Limits(max_connections=CONCURRENCY)
+        ) as client:
 
-        return judge(send, rows, analysis.max_error_rate, analysis.max_latency_p99_ms, analysis.failure_limit)
+            def send(row: dict[str, Any]) -> tuple[int, float]:
+                started = time.perf_counter()
+                try:
+                    status = client.post("/invocations", json={"dataframe_records": [row]}).status_code
+                except httpx.HTTPError:
+                    status = 599
+                return status, (time.perf_counter() - started) * 1000
+
+            for row in rows[:WARM_UP_REQUESTS]:
+                send(row)
+            return judge(
+                send, rows, analysis.max_error_rate, analysis.max_latency_p99_ms, analysis.failure_limit
+            )
 
     def promote(self, state: RunState) -> str:
         """The candidate's server becomes the champion's; the old champion's stops."""
