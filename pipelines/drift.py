@@ -317,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="model")
     parser.add_argument("--metrics-out", type=Path)
     parser.add_argument("--verdict-out", type=Path, help="write 'drift' or 'none' here and exit 0 either way")
+    parser.add_argument("--detected-out", type=Path, help="write 1 (drift) or 0 here, for a workflow metric")
     args = parser.parse_args(argv)
     features = [name for name in args.features.split(",") if name] or None
     try:
@@ -327,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     print(terminal(report))
     if args.metrics_out:
         args.metrics_out.write_text(prometheus_text(report, args.model), encoding="utf-8")
+    if args.detected_out:
+        args.detected_out.write_text("1" if report.drifted else "0", encoding="utf-8")
     if args.verdict_out:
         args.verdict_out.write_text("drift" if report.drifted else "none", encoding="utf-8")
         return EXIT_NO_DRIFT

@@ -462,6 +462,8 @@ def build_cluster_layer(declaration: PlatformDeclaration, cloud: CloudServices |
         {
             "namespaces": {role: namespace.namespace for role, namespace in namespaces.items()},
             "runtimeImage": image,
+            # Where the API server listens, for the egress policies of model namespaces.
+            "apiServerCidrs": [peer.cidr for peer in network.api_server],
             "mlflowUrl": mlflow.url,
             "argoServerUrl": f"https://{ARGO_FULLNAME}-server.{argo_namespace}.svc:2746",
             "prometheusUrl": f"http://{MONITORING_FULLNAME}-prometheus.{monitoring_namespace}.svc:9090",

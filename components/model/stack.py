@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
 from components.aws.registry import ContainerRegistry, ContainerRegistryArgs
+from components.aws.workload_role import WorkloadRole, WorkloadRoleArgs
 from components.declaration.errors import DeclarationError, Problem
 from components.declaration.links import platform_link_findings
 from components.declaration.model import ModelDeclaration
+from components.model.identity import ModelArns, pipeline_statements, prefixes
+from components.model.layer import PLATFORM_OUTPUTS as MODEL_LAYER_OUTPUTS
+from components.model.layer import build_model_layer
+from components.model.manifests import PIPELINE_ACCOUNT
+from components.services import ServiceIdentity, model_namespace
 
 # What a model stack reads from its platform; nothing else crosses the boundary.
 PLATFORM_OUTPUTS = ("environment", "cloud", "teams")
@@ -46,8 +53,24 @@ def build_model(stack: str, declaration: ModelDeclaration, source: str) -> None:
             "environment": declaration.environment.value,
             "platformStack": declaration.platform_stack,
         }
+        found = {name: (await platform.get_output_details(name)).value for name in MODEL_LAYER_OUTPUTS}
         if outputs["cloud"] == "aws":
             exports.update(_build_aws(stack, declaration, platform))
+            provider = k8s.Provider(
+                "cluster", kubeconfig=platform.get_output("kubeconfig"), delete_unreachable=False
+            )
+            bucket = (await platform.get_output_details("artifactBucket")).value
+        else:
+            context = (await platform.get_output_details("kubeContext")).value
+            provider = k8s.Provider("cluster", context=context, delete_unreachable=False)
+            bucket = (
+                ((await platform.get_output_details("artifactRepository")).value or {})
+                .get("s3", {})
+                .get("bucket")
+            )
+        exports.update(
+            build_model_layer(stack, declaration, {**outputs, **found}, provider, f"s3://{bucket}/audit")
+        )
         return exports
 
     pulumi.run(build)
@@ -79,8 +102,38 @@ def _build_aws(
         ),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
+    namespace = model_namespace(declaration.team, name)
+    region = platform.require_output("region")
+    arns = pulumi.Output.all(
+        region,
+        platform.require_output("artifactBucketArn"),
+        platform.require_output("artifactsKmsKeyArn"),
+        images.repository_arn,
+    ).apply(
+        lambda values: ModelArns(
+            region=str(values[0]),
+            artifact_bucket=str(values[1]),
+            artifacts_key=str(values[2]),
+            repository=str(values[3]),
+        )
+    )
+    pipeline_role = WorkloadRole(
+        f"{name}-pipeline",
+        WorkloadRoleArgs(
+            cluster_name=platform.require_output("clusterName"),
+            cluster_arn=platform.require_output("clusterArn"),
+            identity=ServiceIdentity(namespace, PIPELINE_ACCOUNT),
+            statements=arns.apply(
+                lambda found: pipeline_statements(found, namespace, declaration.team, name)
+            ),
+            description=f"The deployment pipeline of {declaration.team}/{name}",
+        ),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
+    artifacts, audit = prefixes(namespace, declaration.team, name)
     return {
         "imageRepository": images.repository_url,
         "artifactBucket": platform.require_output("artifactBucket"),
-        "artifactPrefix": f"{declaration.team}/{name}/",
+        "artifactPrefixes": [f"{artifacts}/", f"{audit}/"],
+        "pipelineRoleArn": pipeline_role.role_arn,
     }
