@@ -115,7 +115,11 @@ def build(stack: str, declaration: ModelDeclaration, platform: PlatformLink) -> 
         active_deadline_seconds=ACTIVE_DEADLINE_SECONDS,
         security_context=pod_security,
         volumes=[models.Volume(name="tmp", empty_dir=models.EmptyDirVolumeSource(size_limit="2Gi"))],
-        labels={"app.kubernetes.io/part-of": "slipway", "slipway.dev/model": name},
+        labels={
+            "app.kubernetes.io/part-of": "slipway",
+            "slipway.dev/model": name,
+            "slipway.dev/team": declaration.team,
+        },
         arguments=[
             Parameter(
                 name="model-uri", value="", description="judge this MLflow model instead of training one"
