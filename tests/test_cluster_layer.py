@@ -380,7 +380,9 @@ def test_bootstrap_job_reads_the_admin_secret_only_where_it_lives(plan):
 
 
 def test_services_start_after_the_bootstrap_job(plan):
-    job = next(r for r in registrations(plan, "kubernetes:batch/v1:Job"))
+    job = next(
+        r for r in registrations(plan, "kubernetes:batch/v1:Job") if r.name == "platform-bootstrap-job"
+    )
     mlflow = next(
         r for r in registrations(plan, "kubernetes:apps/v1:Deployment") if r.name == "mlflow-deployment"
     )
@@ -459,3 +461,18 @@ def test_cluster_outputs_model_stacks_need(plan):
     assert outputs["prometheusUrl"] == "http://slipway-prometheus.slipway-monitoring.svc:9090"
     assert outputs["namespaces"]["mlflow"] == "slipway-mlflow"
     assert "s3" in outputs["artifactRepository"]
+
+
+def test_each_team_gets_an_mlflow_account_made_beside_the_server(plan):
+    job = named(plan, "Job", "slipway-mlflow", "mlflow-accounts")
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["python", "-m", "pipelines.mlflow_accounts"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MLFLOW_TRACKING_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "mlflow-server",
+        "key": "admin-password",
+    }
+    accounts = named(plan, "Secret", "slipway-mlflow", "mlflow-team-accounts")
+    assert set(accounts["stringData"]) == {team.name for team in plan.declaration.teams}
+    assert set(accounts["stringData"].values()) == {"[secret]"}
+    assert "mlflowTeamPasswords" in plan.secret_output_names

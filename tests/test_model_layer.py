@@ -291,3 +291,20 @@ def test_no_model_object_is_left_without_its_team_label():
         if obj["kind"] not in ("Namespace", "NetworkPolicy"):
             assert obj["metadata"]["labels"]["slipway.dev/team"] == "payments", obj["kind"]
     assert registrations(planned("fraud-detector-prod"), "pulumi:providers:kubernetes")
+
+
+def test_the_model_signs_in_to_mlflow_with_its_teams_account():
+    plan = planned("fraud-detector-prod")
+    secret = objects(plan)[("Secret", "mlflow-credentials")]
+    assert (
+        secret["stringData"] == {"username": "[secret]", "password": "[secret]"}
+        or secret["stringData"]["username"] == "payments"
+    )
+    (registration,) = [r for r in registrations(plan, "kubernetes:core/v1:Secret")]
+    from components.offline.values import reveal
+
+    assert reveal(registration.inputs)["stringData"]["username"] == "payments"
+    assert (
+        reveal(registration.inputs)["stringData"]["password"]
+        == reveal(planned("platform-prod").outputs)["mlflowTeamPasswords"]["payments"]
+    )

@@ -30,7 +30,7 @@ from components.cluster.charts import (
     Chart,
     chart_release,
 )
-from components.cluster.containers import object_meta
+from components.cluster.containers import api_spec, object_meta
 from components.cluster.data_services import (
     InClusterObjectStore,
     InClusterPostgres,
@@ -38,6 +38,8 @@ from components.cluster.data_services import (
     Storage,
     seaweed_identities,
 )
+from components.cluster.mlflow_server import ADMIN_USER as MLFLOW_ADMIN
+from components.cluster.mlflow_server import SECRET as MLFLOW_SECRET
 from components.cluster.mlflow_server import MlflowServer, MlflowServerArgs
 from components.cluster.namespace import PodSecurityLevel, SecureNamespace, SecureNamespaceArgs
 from components.cluster.platform_alerts import RULE_NAME, platform_rule_groups
@@ -47,6 +49,7 @@ from components.cluster.platform_bootstrap import (
     PlatformBootstrapArgs,
     ServiceDatabase,
 )
+from components.cluster.pod_security import restricted_container, restricted_pod
 from components.cluster.provider import byo_cluster_provider, eks_cluster_provider
 from components.cluster.service_traffic import ClusterNetwork, service_allows
 from components.cluster.traffic import Peer
@@ -55,6 +58,7 @@ from components.services import (
     BOOTSTRAP,
     DATA_NAMESPACE,
     GPU_NAMESPACE,
+    MLFLOW,
     MLFLOW_ARTIFACT_PREFIX,
     NODE_METRICS_NAMESPACE,
     SERVICE_NAMESPACES,
@@ -118,6 +122,84 @@ def _postgres_uri(
             ssl_mode,
         )
     )
+
+
+ACCOUNTS_SECRET = "mlflow-team-accounts"
+
+
+def _team_accounts(
+    declaration: PlatformDeclaration,
+    image: pulumi.Input[str],
+    mlflow: MlflowServer,
+    namespace: SecureNamespace,
+    opts: pulumi.ResourceOptions,
+) -> dict[str, pulumi.Output[str]]:
+    """A generated MLflow password per team, and the Job that makes the accounts with them."""
+    passwords = {
+        team.name: _secret_text(f"mlflow-{team.name}-password", pulumi.ResourceOptions())
+        for team in declaration.teams
+    }
+    if not passwords:
+        return {}
+    after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace, mlflow]))
+    secret = k8s.core.v1.Secret(
+        "mlflow-team-accounts",
+        metadata=object_meta(ACCOUNTS_SECRET, MLFLOW.namespace),
+        string_data=passwords,
+        opts=after,
+    )
+    admin = {"name": MLFLOW_SECRET, "key": "admin-password"}
+    k8s.batch.v1.Job(
+        "mlflow-accounts",
+        metadata=object_meta(
+            "mlflow-accounts", MLFLOW.namespace, {"app.kubernetes.io/name": "mlflow-accounts"}
+        ),
+        spec=api_spec(
+            {
+                "backoffLimit": 6,
+                "activeDeadlineSeconds": 900,
+                "template": {
+                    "metadata": {"labels": {"app.kubernetes.io/name": "mlflow-accounts"}},
+                    "spec": {
+                        "restartPolicy": "OnFailure",
+                        "automountServiceAccountToken": False,
+                        "securityContext": restricted_pod(1000, fs_group=1000),
+                        "containers": [
+                            {
+                                "name": "accounts",
+                                "image": image,
+                                "command": ["python", "-m", "pipelines.mlflow_accounts"],
+                                "env": [
+                                    {"name": "MLFLOW_TRACKING_URI", "value": mlflow.url},
+                                    {"name": "MLFLOW_TRACKING_USERNAME", "value": MLFLOW_ADMIN},
+                                    {
+                                        "name": "MLFLOW_TRACKING_PASSWORD",
+                                        "valueFrom": {"secretKeyRef": admin},
+                                    },
+                                    {"name": "SLIPWAY_ACCOUNTS_DIR", "value": "/var/run/slipway/accounts"},
+                                ],
+                                "resources": {
+                                    "requests": {"cpu": "50m", "memory": "64Mi"},
+                                    "limits": {"cpu": "200m", "memory": "128Mi"},
+                                },
+                                "securityContext": restricted_container(),
+                                "volumeMounts": [
+                                    {
+                                        "name": "accounts",
+                                        "mountPath": "/var/run/slipway/accounts",
+                                        "readOnly": True,
+                                    }
+                                ],
+                            }
+                        ],
+                        "volumes": [{"name": "accounts", "secret": {"secretName": ACCOUNTS_SECRET}}],
+                    },
+                },
+            }
+        ),
+        opts=pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=[secret])),
+    )
+    return passwords
 
 
 def build_cluster_layer(declaration: PlatformDeclaration, cloud: CloudServices | None) -> dict[str, Any]:
@@ -425,6 +507,10 @@ def build_cluster_layer(declaration: PlatformDeclaration, cloud: CloudServices |
         opts=after(namespaces["mlflow"], bootstrap),
     )
 
+    accounts = _team_accounts(declaration, image, mlflow, namespaces["mlflow"], on_cluster)
+    gathered: pulumi.Output[dict[str, Any]] = pulumi.Output.all(**accounts)
+    team_passwords: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(gathered)
+
     if declaration.has_gpu_pool:
         gpu = SecureNamespace(
             GPU_NAMESPACE,
@@ -464,6 +550,8 @@ def build_cluster_layer(declaration: PlatformDeclaration, cloud: CloudServices |
             "runtimeImage": image,
             # Where the API server listens, for the egress policies of model namespaces.
             "apiServerCidrs": [peer.cidr for peer in network.api_server],
+            # Each team's MLflow password, for its model stacks' pipelines and servers.
+            "mlflowTeamPasswords": team_passwords,
             "mlflowUrl": mlflow.url,
             "argoServerUrl": f"https://{ARGO_FULLNAME}-server.{argo_namespace}.svc:2746",
             "prometheusUrl": f"http://{MONITORING_FULLNAME}-prometheus.{monitoring_namespace}.svc:9090",

@@ -80,6 +80,12 @@ def service_allows(network: ClusterNetwork, byo: bool, gpu: bool) -> dict[str, l
                 (MLFLOW_PORT,),
                 "pipelines and model servers of namespaces labelled as MLflow clients",
             ),
+            _ingress(
+                "allow-mlflow-accounts", (Peer(),), (MLFLOW_PORT,), "the team-accounts Job beside the server"
+            ),
+            _egress(
+                "allow-mlflow-itself", (Peer(),), (MLFLOW_PORT,), "the team-accounts Job calls the server"
+            ),
             to_database,
             to_objects,
         ],

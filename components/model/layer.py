@@ -64,7 +64,12 @@ def _apply(name: str, document: dict[str, Any], opts: pulumi.ResourceOptions) ->
 
 
 def build_model_layer(
-    stack: str, declaration: ModelDeclaration, outputs: dict[str, Any], provider: k8s.Provider, audit_uri: str
+    stack: str,
+    declaration: ModelDeclaration,
+    outputs: dict[str, Any],
+    provider: k8s.Provider,
+    audit_uri: str,
+    mlflow_password: pulumi.Input[str],
 ) -> dict[str, Any]:
     """Declare the model's Kubernetes objects; return the stack outputs they add."""
     name, team = declaration.model.name, declaration.team
@@ -103,6 +108,13 @@ def build_model_layer(
         )
         for account in (manifests.SERVING_ACCOUNT, manifests.PIPELINE_ACCOUNT)
     ]
+    # The team's MLflow account, made by the platform: the pipeline and the servers sign in with it.
+    credentials = k8s.core.v1.Secret(
+        f"{name}-mlflow-credentials",
+        metadata=object_meta(manifests.MLFLOW_CREDENTIALS, namespace, manifests.labels(declaration)),
+        string_data={"username": team, "password": mlflow_password},
+        opts=inside,
+    )
     documents = [
         manifests.quota(declaration, namespace),
         manifests.limit_range(declaration, namespace),
@@ -125,7 +137,7 @@ def build_model_layer(
     schedule = drift_schedule(declaration, namespace, view)
     if schedule is not None:
         documents.append(schedule)
-    after_accounts = pulumi.ResourceOptions(providers=[provider], depends_on=[home, *accounts])
+    after_accounts = pulumi.ResourceOptions(providers=[provider], depends_on=[home, credentials, *accounts])
     for document in documents:
         _apply(f"{name}-{document['kind'].lower()}-{document['metadata']['name']}", document, after_accounts)
     return {

@@ -69,7 +69,18 @@ def build_model(stack: str, declaration: ModelDeclaration, source: str) -> None:
                 .get("bucket")
             )
         exports.update(
-            build_model_layer(stack, declaration, {**outputs, **found}, provider, f"s3://{bucket}/audit")
+            build_model_layer(
+                stack,
+                declaration,
+                {**outputs, **found},
+                provider,
+                f"s3://{bucket}/audit",
+                pulumi.Output.secret(
+                    platform.get_output("mlflowTeamPasswords").apply(
+                        lambda passwords: str(passwords[declaration.team])
+                    )
+                ),
+            )
         )
         return exports
 
