@@ -26,6 +26,8 @@ from pipelines.state import Settings
 
 PIPELINE_SERVICE_ACCOUNT = "pipeline"
 MLFLOW_CREDENTIALS_SECRET = "mlflow-credentials"
+# The same Secret name Argo's artifact repository uses on clusters the user brings.
+OBJECT_STORE_SECRET = "artifact-store-argo"
 RUN_USER_ID = 1000
 # Long enough for a slow canary (the declared steps and pauses) and its analysis.
 ACTIVE_DEADLINE_SECONDS = 6 * 3600
@@ -44,6 +46,8 @@ class PlatformLink:
     audit_uri: str
     """s3://bucket/audit on AWS, the in-cluster store's bucket elsewhere."""
     serving_port: int = 8080
+    object_store_endpoint: str | None = None
+    """The in-cluster S3 endpoint on clusters the user brings; None on AWS (S3 with Pod Identity)."""
 
 
 def template_name(declaration: ModelDeclaration) -> str:
@@ -92,6 +96,14 @@ def build(stack: str, declaration: ModelDeclaration, platform: PlatformLink) -> 
             name="MLFLOW_TRACKING_PASSWORD", secret_name=MLFLOW_CREDENTIALS_SECRET, secret_key="password"
         ),
     ]
+    if platform.object_store_endpoint:
+        # The audit trail and evaluation data live in the in-cluster store, reached with its keys.
+        environment += [
+            Env(name="MLFLOW_S3_ENDPOINT_URL", value=platform.object_store_endpoint),
+            Env(name="AWS_DEFAULT_REGION", value="us-east-1"),
+            SecretEnv(name="AWS_ACCESS_KEY_ID", secret_name=OBJECT_STORE_SECRET, secret_key="accesskey"),
+            SecretEnv(name="AWS_SECRET_ACCESS_KEY", secret_name=OBJECT_STORE_SECRET, secret_key="secretkey"),
+        ]
     scratch = [models.VolumeMount(name="tmp", mount_path="/tmp")]
 
     def step(function: Any, template: str, cpu: str = "500m", memory: str = "1Gi") -> Any:
@@ -229,6 +241,7 @@ def platform_link(project_dir: Path, declaration: ModelDeclaration) -> PlatformL
         mlflow_url=str(outputs["mlflowUrl"]),
         audit_uri=f"s3://{bucket}/audit",
         serving_port=declaration.serving.port,
+        object_store_endpoint=outputs.get("objectStoreEndpoint"),
     )
 
 

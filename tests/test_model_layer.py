@@ -308,3 +308,25 @@ def test_the_model_signs_in_to_mlflow_with_its_teams_account():
         reveal(registration.inputs)["stringData"]["password"]
         == reveal(planned("platform-prod").outputs)["mlflowTeamPasswords"]["payments"]
     )
+
+
+def test_on_a_cluster_the_user_brings_workflows_reach_the_in_cluster_store(scratch_project):
+    config = copy.deepcopy(stack_config("fraud-detector-dev"))
+    config["slipway:platformStack"] = "platform-local"
+    project = scratch_project(
+        {"fraud-detector-local": config, "platform-local": stack_config("platform-local")}
+    )
+    plan = plan_stack(project, "fraud-detector-local")
+    assert not [r.type for r in plan.registrations if r.type.startswith("aws:")]
+    found = objects(plan)
+    assert ("Secret", "artifact-store-argo") in found
+    template = found[("WorkflowTemplate", "fraud-detector-deploy")]
+    (script,) = [t["script"] for t in template["spec"]["templates"] if t["name"] == "evaluate"]
+    env = {e["name"]: e for e in script["env"]}
+    assert env["MLFLOW_S3_ENDPOINT_URL"]["value"] == "http://object-store.slipway-data.svc:8333"
+    assert env["AWS_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {
+        "name": "artifact-store-argo",
+        "key": "accesskey",
+    }
+    (provider,) = registrations(plan, "pulumi:providers:kubernetes")
+    assert provider.inputs["context"] == "kind-slipway"

@@ -382,6 +382,10 @@ def build_cluster_layer(declaration: PlatformDeclaration, cloud: CloudServices |
             string_data={"accesskey": keys["argo"][0], "secretkey": keys["argo"][1]},
             opts=after(namespaces["argo"]),
         )
+        argo_keys: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
+            accesskey=keys["argo"][0], secretkey=keys["argo"][1]
+        )
+        store_credentials: pulumi.Output[dict[str, Any]] = pulumi.Output.secret(argo_keys)
         bootstrap_admin = {"admin_password": postgres_password}
         bootstrap_env = {}
         data_ready = [postgres, store]
@@ -393,6 +397,8 @@ def build_cluster_layer(declaration: PlatformDeclaration, cloud: CloudServices |
                     "name": registry.credentials_secret,
                 },
                 "objectStoreEndpoint": f"http://{store.endpoint}",
+                # Workflows in model namespaces reach the store with the Argo identity's keys.
+                "objectStoreCredentials": store_credentials,
             }
         )
     if declaration.mlflow.image is not None:

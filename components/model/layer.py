@@ -14,7 +14,7 @@ from components.model import manifests
 from components.model.schedule import drift_schedule
 from components.model.tenancy import model_allows
 from components.services import ARGO_CLIENT_LABEL, ARTIFACT_CLIENT_LABEL, MLFLOW_CLIENT_LABEL, model_namespace
-from pipelines.workflow import PlatformLink, manifest
+from pipelines.workflow import OBJECT_STORE_SECRET, PlatformLink, manifest
 
 PLATFORM_OUTPUTS = (
     "cloud",
@@ -24,6 +24,8 @@ PLATFORM_OUTPUTS = (
     "runtimeImage",
     "apiServerCidrs",
 )
+# Only on clusters the user brings: the in-cluster object store.
+OPTIONAL_OUTPUTS = ("objectStoreEndpoint",)
 
 
 def _apply(name: str, document: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Resource:
@@ -70,6 +72,7 @@ def build_model_layer(
     provider: k8s.Provider,
     audit_uri: str,
     mlflow_password: pulumi.Input[str],
+    object_store_keys: pulumi.Input[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Declare the model's Kubernetes objects; return the stack outputs they add."""
     name, team = declaration.model.name, declaration.team
@@ -115,6 +118,23 @@ def build_model_layer(
         string_data={"username": team, "password": mlflow_password},
         opts=inside,
     )
+    store_secrets: list[pulumi.Resource] = []
+    if object_store_keys is not None:
+        store_secrets.append(
+            k8s.core.v1.Secret(
+                f"{name}-object-store-credentials",
+                metadata=object_meta(OBJECT_STORE_SECRET, namespace, manifests.labels(declaration)),
+                string_data=object_store_keys,
+                opts=inside,
+            )
+        )
+    link = PlatformLink(
+        view.runtime_image,
+        view.mlflow_url,
+        audit_uri,
+        declaration.serving.port,
+        outputs.get("objectStoreEndpoint"),
+    )
     documents = [
         manifests.quota(declaration, namespace),
         manifests.limit_range(declaration, namespace),
@@ -128,16 +148,14 @@ def build_model_layer(
         manifests.service_monitor(declaration, namespace),
         manifests.prometheus_rule(declaration, namespace),
         manifests.dashboard(declaration, namespace),
-        manifest(
-            stack,
-            declaration,
-            PlatformLink(view.runtime_image, view.mlflow_url, audit_uri, declaration.serving.port),
-        ),
+        manifest(stack, declaration, link),
     ]
     schedule = drift_schedule(declaration, namespace, view)
     if schedule is not None:
         documents.append(schedule)
-    after_accounts = pulumi.ResourceOptions(providers=[provider], depends_on=[home, credentials, *accounts])
+    after_accounts = pulumi.ResourceOptions(
+        providers=[provider], depends_on=[home, credentials, *store_secrets, *accounts]
+    )
     for document in documents:
         _apply(f"{name}-{document['kind'].lower()}-{document['metadata']['name']}", document, after_accounts)
     return {

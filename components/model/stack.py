@@ -12,8 +12,8 @@ from components.declaration.errors import DeclarationError, Problem
 from components.declaration.links import platform_link_findings
 from components.declaration.model import ModelDeclaration
 from components.model.identity import ModelArns, pipeline_statements, prefixes
+from components.model.layer import OPTIONAL_OUTPUTS, build_model_layer
 from components.model.layer import PLATFORM_OUTPUTS as MODEL_LAYER_OUTPUTS
-from components.model.layer import build_model_layer
 from components.model.manifests import PIPELINE_ACCOUNT
 from components.services import ServiceIdentity, model_namespace
 
@@ -54,6 +54,9 @@ def build_model(stack: str, declaration: ModelDeclaration, source: str) -> None:
             "platformStack": declaration.platform_stack,
         }
         found = {name: (await platform.get_output_details(name)).value for name in MODEL_LAYER_OUTPUTS}
+        for name in OPTIONAL_OUTPUTS:
+            found[name] = (await platform.get_output_details(name)).value
+        store_keys: pulumi.Output[dict[str, str]] | None = None
         if outputs["cloud"] == "aws":
             exports.update(_build_aws(stack, declaration, platform))
             provider = k8s.Provider(
@@ -62,6 +65,10 @@ def build_model(stack: str, declaration: ModelDeclaration, source: str) -> None:
             bucket = (await platform.get_output_details("artifactBucket")).value
         else:
             context = (await platform.get_output_details("kubeContext")).value
+            # Read as a secret; the keys only ever reach a Secret of the model's namespace.
+            store_keys = platform.get_output("objectStoreCredentials").apply(
+                lambda keys: {str(k): str(v) for k, v in dict(keys).items()}
+            )
             provider = k8s.Provider("cluster", context=context, delete_unreachable=False)
             bucket = (
                 ((await platform.get_output_details("artifactRepository")).value or {})
@@ -80,6 +87,7 @@ def build_model(stack: str, declaration: ModelDeclaration, source: str) -> None:
                         lambda passwords: str(passwords[declaration.team])
                     )
                 ),
+                store_keys,
             )
         )
         return exports
