@@ -28,8 +28,8 @@ def parse_request(body: bytes) -> pd.DataFrame:
     return frame_of(decode(body))
 
 
-def frame_of(document: Any) -> pd.DataFrame:
-    """A decoded request in any of MLflow's formats, as the DataFrame the model receives."""
+def _format_of(document: Any) -> tuple[str, Any]:
+    """Which of MLflow's formats a request uses, and its payload; exactly one must be present."""
     if not isinstance(document, dict):
         raise PayloadError(f"the body must be a JSON object with one of: {', '.join(FORMATS)}")
     present = [key for key in FORMATS if key in document]
@@ -38,7 +38,12 @@ def frame_of(document: Any) -> pd.DataFrame:
             f"the body must hold exactly one of {', '.join(FORMATS)}; found {', '.join(present) or 'none'}"
         )
     (key,) = present
-    value = document[key]
+    return key, document[key]
+
+
+def frame_of(document: Any) -> pd.DataFrame:
+    """A decoded request in any of MLflow's formats, as the DataFrame the model receives."""
+    key, value = _format_of(document)
     try:
         if key == "dataframe_split":
             if not isinstance(value, dict) or "data" not in value:
@@ -174,15 +179,7 @@ def _from_records(records: list[Any], key: str) -> Table:
 
 def parse_table(document: Any) -> Table:
     """A decoded request body in any of MLflow's formats, as columns; the same rules as parse_request."""
-    if not isinstance(document, dict):
-        raise PayloadError(f"the body must be a JSON object with one of: {', '.join(FORMATS)}")
-    present = [key for key in FORMATS if key in document]
-    if len(present) != 1:
-        raise PayloadError(
-            f"the body must hold exactly one of {', '.join(FORMATS)}; found {', '.join(present) or 'none'}"
-        )
-    (key,) = present
-    value = document[key]
+    key, value = _format_of(document)
     if key == "dataframe_split":
         if not isinstance(value, dict) or "data" not in value or "index" in value:
             # An index (or an odd shape) takes the general path through pandas.
