@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.targets.local import free_port
+
 SUPERUSER_PASSWORD = "test-superuser-password"
 
 
@@ -32,12 +34,6 @@ def binaries() -> Path | None:
         return Path(found).resolve().parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     return Path(candidates[-1]).parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _as_server_user(command: list[str]) -> list[str]:
@@ -60,7 +56,7 @@ def running_server() -> Iterator[Server]:
         shutil.chown(workdir, "postgres")
         shutil.chown(sockets, "postgres")
         shutil.chown(pwfile, "postgres")
-    port = _free_port()
+    port = free_port()
     run = {"check": True, "capture_output": True, "stdin": subprocess.DEVNULL}
     subprocess.run(
         _as_server_user(

@@ -106,7 +106,7 @@ def test_service_roles_hold_no_admin_rights(server, environment):
 
 @needs_postgres
 def test_a_server_that_is_down_is_one_clear_line_and_exit_1(environment, monkeypatch, capsys):
-    closed_port = str(postgres._free_port())
+    closed_port = str(postgres.free_port())
     for key, value in {**environment, "SLIPWAY_DB_PORT": closed_port}.items():
         monkeypatch.setenv(key, value)
     assert bootstrap.main() == 1

@@ -48,6 +48,11 @@ def scratch_volume(name: str, size: str = "256Mi") -> dict[str, Any]:
     return {"name": name, "emptyDir": {"sizeLimit": size}}
 
 
+def secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    """An environment variable read from one key of a Secret."""
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
 def selector_labels(app: str) -> dict[str, str]:
     """The labels a workload's pods carry and its Service and policies select."""
     return {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "slipway"}

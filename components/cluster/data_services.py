@@ -21,6 +21,7 @@ from components.cluster.containers import (
     object_meta,
     resources,
     scratch_volume,
+    secret_env,
     selector_labels,
 )
 from components.cluster.pod_security import restricted_container, restricted_pod
@@ -277,10 +278,7 @@ class InClusterRegistry(pulumi.ComponentResource):
             opts=child,
         )
         _service(name, namespace, REGISTRY_PORT, child, node_port=node_port)
-        password_env = {
-            "name": "REGISTRY_PASSWORD",
-            "valueFrom": {"secretKeyRef": {"name": self.credentials_secret, "key": "password"}},
-        }
+        password_env = secret_env("REGISTRY_PASSWORD", self.credentials_secret, "password")
         hasher = {
             "name": "htpasswd",
             "image": HTPASSWD_IMAGE,

@@ -30,7 +30,7 @@ from components.cluster.charts import (
     Chart,
     chart_release,
 )
-from components.cluster.containers import api_spec, object_meta
+from components.cluster.containers import api_spec, object_meta, secret_env
 from components.cluster.data_services import (
     InClusterObjectStore,
     InClusterPostgres,
@@ -148,7 +148,6 @@ def _team_accounts(
         string_data=passwords,
         opts=after,
     )
-    admin = {"name": MLFLOW_SECRET, "key": "admin-password"}
     k8s.batch.v1.Job(
         "mlflow-accounts",
         metadata=object_meta(
@@ -172,10 +171,7 @@ def _team_accounts(
                                 "env": [
                                     {"name": "MLFLOW_TRACKING_URI", "value": mlflow.url},
                                     {"name": "MLFLOW_TRACKING_USERNAME", "value": MLFLOW_ADMIN},
-                                    {
-                                        "name": "MLFLOW_TRACKING_PASSWORD",
-                                        "valueFrom": {"secretKeyRef": admin},
-                                    },
+                                    secret_env("MLFLOW_TRACKING_PASSWORD", MLFLOW_SECRET, "admin-password"),
                                     {"name": "SLIPWAY_ACCOUNTS_DIR", "value": "/var/run/slipway/accounts"},
                                 ],
                                 "resources": {

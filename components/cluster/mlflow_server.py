@@ -19,6 +19,7 @@ from components.cluster.containers import (
     object_meta,
     resources,
     scratch_volume,
+    secret_env,
     selector_labels,
 )
 from components.cluster.pod_security import restricted_container, restricted_pod
@@ -213,4 +214,4 @@ class MlflowServer(pulumi.ComponentResource):
 
 
 def _from_secret(name: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": SECRET, "key": key}}}
+    return secret_env(name, SECRET, key)

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster.containers import api_spec, object_meta, resources, scratch_volume
+from components.cluster.containers import api_spec, object_meta, resources, scratch_volume, secret_env
 from components.cluster.pod_security import restricted_container, restricted_pod
 from components.options import child_options
 from components.services import ServiceIdentity
@@ -148,8 +148,8 @@ class PlatformBootstrap(pulumi.ComponentResource):
                 {"name": "SLIPWAY_S3_ENDPOINT", "value": f"http://{store.endpoint}"},
                 {"name": "SLIPWAY_BUCKET", "value": store.bucket},
                 {"name": "AWS_DEFAULT_REGION", "value": "us-east-1"},
-                _secret_env("AWS_ACCESS_KEY_ID", "bootstrap-object-store", "accesskey"),
-                _secret_env("AWS_SECRET_ACCESS_KEY", "bootstrap-object-store", "secretkey"),
+                secret_env("AWS_ACCESS_KEY_ID", "bootstrap-object-store", "accesskey"),
+                secret_env("AWS_SECRET_ACCESS_KEY", "bootstrap-object-store", "secretkey"),
             ]
         # A digest of random passwords reveals nothing of them; kept plain, the Job stays readable.
         fingerprint = pulumi.Output.unsecret(
@@ -195,7 +195,3 @@ class PlatformBootstrap(pulumi.ComponentResource):
             opts=child_options(self, opts, [account, *secrets]),
         )
         self.register_outputs({})
-
-
-def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}

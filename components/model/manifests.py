@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from components.cluster.containers import secret_env
 from components.cluster.pod_security import restricted_container, restricted_pod
 from components.declaration.model import ModelDeclaration, RolloutStrategy
 from components.model import quantities
@@ -153,6 +154,15 @@ def service(declaration: ModelDeclaration, namespace: str, role: str) -> dict[st
     }
 
 
+def mlflow_env(platform: PlatformView) -> list[dict[str, Any]]:
+    """How the model's pods reach MLflow: its address and the team's account."""
+    return [
+        {"name": "MLFLOW_TRACKING_URI", "value": platform.mlflow_url},
+        secret_env("MLFLOW_TRACKING_USERNAME", MLFLOW_CREDENTIALS, "username"),
+        secret_env("MLFLOW_TRACKING_PASSWORD", MLFLOW_CREDENTIALS, "password"),
+    ]
+
+
 def _container(declaration: ModelDeclaration, platform: PlatformView) -> dict[str, Any]:
     serving = declaration.serving
     requests: dict[str, Any] = {"cpu": serving.cpu, "memory": serving.memory}
@@ -164,7 +174,6 @@ def _container(declaration: ModelDeclaration, platform: PlatformView) -> dict[st
         requests[GPU_RESOURCE] = str(serving.gpus)
         limits[GPU_RESOURCE] = str(serving.gpus)
     annotation = f"metadata.annotations['{MODEL_URI_ANNOTATION}']"
-    secret = {"name": MLFLOW_CREDENTIALS}
     return {
         "name": "model",
         "image": platform.runtime_image,
@@ -174,15 +183,7 @@ def _container(declaration: ModelDeclaration, platform: PlatformView) -> dict[st
             {"name": "SLIPWAY_MODEL_URI", "valueFrom": {"fieldRef": {"fieldPath": annotation}}},
             {"name": "SLIPWAY_PORT", "value": str(serving.port)},
             {"name": "SLIPWAY_PREDICTION_LOG", "value": "/tmp/predictions.jsonl"},
-            {"name": "MLFLOW_TRACKING_URI", "value": platform.mlflow_url},
-            {
-                "name": "MLFLOW_TRACKING_USERNAME",
-                "valueFrom": {"secretKeyRef": {**secret, "key": "username"}},
-            },
-            {
-                "name": "MLFLOW_TRACKING_PASSWORD",
-                "valueFrom": {"secretKeyRef": {**secret, "key": "password"}},
-            },
+            *mlflow_env(platform),
             {"name": "HOME", "value": "/tmp"},
         ],
         "ports": [{"name": "http", "containerPort": serving.port}],

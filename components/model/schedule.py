@@ -7,11 +7,11 @@ from typing import Any
 from components.cluster.pod_security import restricted_container, restricted_pod
 from components.declaration.model import ModelDeclaration
 from components.model.manifests import (
-    MLFLOW_CREDENTIALS,
     PIPELINE_ACCOUNT,
     RUNTIME_USER_ID,
     PlatformView,
     labels,
+    mlflow_env,
 )
 from pipelines.workflow import template_name
 
@@ -24,7 +24,6 @@ def drift_schedule(
     if drift is None:
         return None
     name = declaration.model.name
-    secret = {"name": MLFLOW_CREDENTIALS}
     check = {
         "name": "check",
         "container": {
@@ -40,15 +39,7 @@ def drift_schedule(
                 "--detected-out=/tmp/detected",
             ],
             "env": [
-                {"name": "MLFLOW_TRACKING_URI", "value": platform.mlflow_url},
-                {
-                    "name": "MLFLOW_TRACKING_USERNAME",
-                    "valueFrom": {"secretKeyRef": {**secret, "key": "username"}},
-                },
-                {
-                    "name": "MLFLOW_TRACKING_PASSWORD",
-                    "valueFrom": {"secretKeyRef": {**secret, "key": "password"}},
-                },
+                *mlflow_env(platform),
                 {"name": "HOME", "value": "/tmp"},
             ],
             "resources": {
